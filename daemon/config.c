@@ -1,0 +1,63 @@
+/* config.c -- sockbind's configuration: defaults, key table, cross-checks. */
+#include <stdio.h>
+
+#include "daemon/config.h"
+#include "daemon/service.h"
+#include "shared/log.h"
+
+#define S(k, def, field, check)	CONF_STR_KEY("server", k, def, struct config, field, check)
+#define I(sec, k, def, lo, hi, field)	\
+	CONF_INT_KEY(sec, k, def, lo, hi, struct config, field)
+#define P(sec, k, def, field)	CONF_PATH_KEY(sec, k, def, struct config, field)
+
+/* The defaults here are the ones docs/sockbind.ini.5 documents. */
+const struct conf_key config_keys[] = {
+	S("listen", "*", listen, net_check_listen),
+	I("server", "port_min", "65430", 1, 65535, port_min),
+	I("server", "port_max", "65440", 1, 65535, port_max),
+	S("service", "echo", service, service_check_name),
+	P("server", "port_file", "/run/sockbind/sockbind.port", port_file),
+	P("server", "pidfile", "/run/sockbind/sockbind.pid", pidfile),
+	S("user", "", user, NULL),
+	I("pool", "start", "4", 1, CONFIG_WORKERS_MAX, start),
+	I("pool", "min_spare", "2", 0, CONFIG_WORKERS_MAX, min_spare),
+	I("pool", "max_spare", "8", 1, CONFIG_WORKERS_MAX, max_spare),
+	I("pool", "max_workers", "64", 1, CONFIG_WORKERS_MAX, max_workers),
+	I("pool", "max_requests", "10000", 0, 1000000000, max_requests),
+	I("pool", "worker_timeout", "30", 0, 86400, worker_timeout),
+	I("pool", "graceful_timeout", "10", 0, 3600, graceful_timeout),
+	I("limits", "idle_timeout", "300", 0, 86400, idle_timeout),
+	I("limits", "session_timeout", "3600", 0, 604800, session_timeout),
+	P("log", "path", "/var/log/sockbind/sockbind.log", log_path),
+	I("log", "max_message", "1024", LOG_MAX_MESSAGE_MIN,
+	    LOG_MAX_MESSAGE_MAX, max_message),
+};
+const size_t config_nkeys = sizeof(config_keys) / sizeof(config_keys[0]);
+
+int
+config_load(const char *path, struct config *cfg, char *err, size_t errlen)
+{
+	if (conf_load(path, config_keys, config_nkeys, cfg, err, errlen) == -1)
+		return -1;
+	if (cfg->port_min > cfg->port_max) {
+		snprintf(err, errlen, "%s: [server] port_min: %d is above "
+		    "port_max (%d)", path, cfg->port_min, cfg->port_max);
+		return -1;
+	}
+	if (cfg->min_spare > cfg->max_spare) {
+		snprintf(err, errlen, "%s: [pool] min_spare: %d is above "
+		    "max_spare (%d)", path, cfg->min_spare, cfg->max_spare);
+		return -1;
+	}
+	if (cfg->start > cfg->max_workers) {
+		snprintf(err, errlen, "%s: [pool] start: %d is above "
+		    "max_workers (%d)", path, cfg->start, cfg->max_workers);
+		return -1;
+	}
+	if (cfg->log_path[0] == '\0') {
+		snprintf(err, errlen, "%s: [log] path: must not be empty",
+		    path);
+		return -1;
+	}
+	return 0;
+}

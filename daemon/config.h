@@ -1,0 +1,51 @@
+/*
+ * config.h -- sockbind's configuration: one struct, its key table, loading.
+ *
+ * config_load() fills cfg with the built-in defaults, then the file's values,
+ * then checks the keys against each other. It returns 0, or -1 with one line
+ * in err ("FILE: [section] key: what is wrong"); cfg is then unspecified, so
+ * a reload loads into a fresh struct and swaps it in only on success.
+ */
+#ifndef SOCKBIND_CONFIG_H
+#define SOCKBIND_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "shared/conf.h"
+#include "shared/net.h"
+
+#define CONFIG_WORKERS_MAX	1024
+
+struct config {
+	/* [server] */
+	char	listen[INET6_ADDRSTRLEN];
+	int	port_min;
+	int	port_max;
+	char	service[32];
+	char	port_file[PATH_MAX];
+	char	pidfile[PATH_MAX];
+	char	user[64];
+	/* [pool] */
+	int	start;
+	int	min_spare;
+	int	max_spare;
+	int	max_workers;
+	int	max_requests;
+	int	worker_timeout;
+	int	graceful_timeout;
+	/* [limits] */
+	int	idle_timeout;
+	int	session_timeout;
+	/* [log] */
+	char	log_path[PATH_MAX];
+	int	max_message;
+};
+
+extern const struct conf_key	config_keys[];
+extern const size_t		config_nkeys;
+
+int	config_load(const char *path, struct config *cfg, char *err,
+	    size_t errlen);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * conn.h -- one client connection as a worker serves it.
+ *
+ * The socket is non-blocking; conn_read() and conn_write() wait for it in
+ * slices of at most a second, beating the worker's heart and checking its
+ * stop flags on each wake, and enforce the idle timeout (no byte moved either
+ * way) and the session timeout (the connection's lifetime). conn_read()
+ * returns bytes read, 0 when the client closed, -1 when the connection must
+ * end; conn_write() returns 0 once everything is sent, or -1. After a 0 or -1
+ * conn->reason says why, in words for the log. conn_open() logs the connect
+ * record and conn_close() the disconnect record (reason, duration, bytes).
+ */
+#ifndef SOCKBIND_CONN_H
+#define SOCKBIND_CONN_H
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include "shared/net.h"
+
+struct config;
+
+struct conn {
+	int		 fd;
+	char		 peer[NET_ADDRSTRLEN];
+	const char	*service;
+	uint64_t	 opened_ms;
+	uint64_t	 last_io_ms;
+	uint64_t	 idle_ms;	/* 0: no idle limit */
+	uint64_t	 session_ms;	/* 0: no lifetime limit */
+	uint64_t	 bytes_in;
+	uint64_t	 bytes_out;
+	const char	*reason;
+	char		 reason_buf[128];
+};
+
+void	conn_open(struct conn *, int fd, const struct sockaddr *peer,
+	    const char *service, const struct config *);
+ssize_t	conn_read(struct conn *, void *buf, size_t len);
+int	conn_write(struct conn *, const void *buf, size_t len);
+void	conn_close(struct conn *);
+
+void	conn_log_recv(struct conn *, const void *buf, size_t len);
+void	conn_log_sent(struct conn *, const void *buf, size_t len);
+
+#endif

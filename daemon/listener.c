@@ -1,0 +1,81 @@
+/* listener.c -- bind the first free port of a range. */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/listener.h"
+#include "shared/net.h"
+
+#define LISTEN_BACKLOG	511
+
+/* Returns the socket, -2 when the port is in use, or -1 on other errors. */
+static int
+listener_try(const char *addr, int port, struct sockaddr_storage *ss,
+    char *err, size_t errlen)
+{
+	char where[NET_ADDRSTRLEN];
+	socklen_t len;
+	int fd, on = 1, off = 0, saved;
+
+	if (net_listen_addr(addr, port, ss, &len, err, errlen) == -1)
+		return -1;
+	net_addr_str((struct sockaddr *)ss, where, sizeof(where));
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1 && errno == EAFNOSUPPORT && strcmp(addr, "*") == 0)
+		return listener_try("0.0.0.0", port, ss, err, errlen);
+	if (fd == -1) {
+		snprintf(err, errlen, "socket for %s: %s", where,
+		    strerror(errno));
+		return -1;
+	}
+	/* SO_REUSEADDR only lets us bind past TIME_WAIT connections; it
+	 * never lets us share a port another socket listens on. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    (strcmp(addr, "*") == 0 && setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &off, sizeof(off)) == -1)) {
+		snprintf(err, errlen, "setsockopt for %s: %s", where,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)ss, len) == -1 ||
+	    listen(fd, LISTEN_BACKLOG) == -1) {
+		saved = errno;
+		close(fd);
+		if (saved == EADDRINUSE)
+			return -2;
+		snprintf(err, errlen, "cannot listen on %s: %s", where,
+		    strerror(saved));
+		return -1;
+	}
+	return fd;
+}
+
+int
+listener_bind(const char *addr, int port_min, int port_max,
+    void (*on_skip)(int), struct sockaddr_storage *bound, int *why,
+    char *err, size_t errlen)
+{
+	int port, fd;
+
+	for (port = port_min; port <= port_max; port++) {
+		fd = listener_try(addr, port, bound, err, errlen);
+		if (fd >= 0)
+			return fd;
+		if (fd == -1) {
+			*why = LISTENER_ERROR;
+			return -1;
+		}
+		if (on_skip != NULL)
+			on_skip(port);
+	}
+	*why = LISTENER_ALL_IN_USE;
+	snprintf(err, errlen, "no free port in %s %d-%d: every port is in use",
+	    addr, port_min, port_max);
+	return -1;
+}

@@ -1,0 +1,233 @@
+/*
+ * main.c -- sockbind: a pre-fork multiprocess TCP server for socket labs.
+ *
+ * Start-up, in order: options, configuration, log, pidfile, the first free
+ * port of the range, port file, privileges, daemon mode; then the master.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <grp.h>
+#include <libutil.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/config.h"
+#include "daemon/listener.h"
+#include "daemon/master.h"
+#include "daemon/sockbind.h"
+#include "shared/log.h"
+
+#ifndef SOCKBIND_CONF
+#define SOCKBIND_CONF	"/usr/local/etc/sockbind/sockbind.ini"
+#endif
+
+extern char	**environ;
+
+static struct master_env	 env;
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: sockbind [-dhnV] [-c file]\n"
+	    "  -c file  configuration (default %s)\n"
+	    "  -d       run in the background as a daemon\n"
+	    "  -n       check the configuration and exit\n"
+	    "  -h       this help\n"
+	    "  -V       print the version\n", SOCKBIND_CONF);
+	exit(status);
+}
+
+static void __attribute__((noreturn))
+vfatal(int with_errno, const char *fmt, va_list ap)
+{
+	char msg[512];
+	int saved = errno;
+	size_t n;
+
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (with_errno && n < sizeof(msg))
+		snprintf(msg + n, sizeof(msg) - n, ": %s", strerror(saved));
+	log_text("fatal", msg, strlen(msg), "pid=%d", (int)getpid());
+	log_flush_pending();
+	fprintf(stderr, "sockbind: %s\n", msg);
+	exit(EXIT_START);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfatal(1, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfatal(0, fmt, ap);
+	va_end(ap);
+}
+
+/* The master must never block on the log: keep records until it frees. */
+static int
+main_log_wait(void)
+{
+	return -1;
+}
+
+static void
+main_port_skipped(int port)
+{
+	log_event("port_skipped", "port=%d reason=\"in use\"", port);
+}
+
+/* Write the port file whole or not at all: a reader never sees half. */
+static void
+main_write_port_file(const char *path, int port)
+{
+	char tmp[PATH_MAX + 16];
+	FILE *fp;
+
+	if (path[0] == '\0')
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
+	if ((fp = fopen(tmp, "w")) == NULL)
+		fatal("port file %s", tmp);
+	fprintf(fp, "%d\n", port);
+	if (fclose(fp) == EOF || rename(tmp, path) == -1) {
+		unlink(tmp);
+		fatal("port file %s", path);
+	}
+}
+
+static void
+main_drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (user[0] == '\0')
+		return;
+	if (geteuid() != 0) {
+		log_event("privileges", "user=%s result=ignored "
+		    "reason=\"not started as root\"", user);
+		return;
+	}
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("[server] user: no such user '%s'", user);
+	/* Files opened as root stay ours to reopen after a rotation. */
+	if (fchown(log_fd(), pw->pw_uid, pw->pw_gid) == -1)
+		fatal("chown log");
+	if (initgroups(pw->pw_name, pw->pw_gid) == -1 ||
+	    setgid(pw->pw_gid) == -1 || setuid(pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s", user);
+	if (setuid(0) == 0)
+		fatalx("privileges could be regained after dropping them");
+	log_event("privileges", "user=%s uid=%d gid=%d", user,
+	    (int)pw->pw_uid, (int)pw->pw_gid);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *config_path = SOCKBIND_CONF;
+	struct config *cfg = &env.cfg;
+	struct sockaddr_storage bound;
+	int ch, daemonize = 0, check_only = 0, why, status;
+	pid_t other;
+	char err[1024];
+
+	setproctitle_init(argc, argv, environ);
+	while ((ch = getopt(argc, argv, "c:dhnV")) != -1) {
+		switch (ch) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'd':
+			daemonize = 1;
+			break;
+		case 'h':
+			usage(0);
+		case 'n':
+			check_only = 1;
+			break;
+		case 'V':
+			printf("sockbind %s\n", SOCKBIND_VERSION);
+			return 0;
+		default:
+			usage(EXIT_CONFIG);
+		}
+	}
+	if (optind != argc)
+		usage(EXIT_CONFIG);
+
+	if (config_load(config_path, cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_CONFIG;
+	}
+	if (check_only) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	env.config_path = config_path;
+
+	if (log_open(cfg->log_path, "sockbind", cfg->max_message, err,
+	    sizeof(err)) == -1)
+		errx(EXIT_START, "log: %s", err);
+	log_set_wait_hook(main_log_wait);
+
+	if (cfg->pidfile[0] != '\0') {
+		env.pidfh = pidfile_open(cfg->pidfile, 0644, &other);
+		if (env.pidfh == NULL && errno == EEXIST)
+			fatalx("already running as pid %d (pidfile %s)",
+			    (int)other, cfg->pidfile);
+		if (env.pidfh == NULL)
+			fatal("pidfile %s", cfg->pidfile);
+	}
+
+	env.listen_fd = listener_bind(cfg->listen, cfg->port_min,
+	    cfg->port_max, main_port_skipped, &bound, &why, err, sizeof(err));
+	if (env.listen_fd == -1) {
+		if (env.pidfh != NULL)
+			pidfile_remove(env.pidfh);
+		fatalx("%s", err);
+	}
+	net_addr_str((struct sockaddr *)&bound, env.bound, sizeof(env.bound));
+	env.port = ntohs(bound.ss_family == AF_INET ?
+	    ((struct sockaddr_in *)&bound)->sin_port :
+	    ((struct sockaddr_in6 *)&bound)->sin6_port);
+	main_write_port_file(cfg->port_file, env.port);
+	log_event("start", "version=%s pid=%d port=%d address=%s service=%s "
+	    "config=%s", SOCKBIND_VERSION, (int)getpid(), env.port,
+	    env.bound, cfg->service, config_path);
+	printf("sockbind: listening on %s\n", env.bound);
+	fflush(stdout);
+
+	main_drop_privileges(cfg->user);
+	if (daemonize) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon");
+		log_event("daemon", "pid=%d", (int)getpid());
+	}
+	if (env.pidfh != NULL && pidfile_write(env.pidfh) == -1)
+		fatal("pidfile %s", cfg->pidfile);
+
+	status = master_run(&env);
+
+	if (cfg->port_file[0] != '\0')
+		unlink(cfg->port_file);
+	if (env.pidfh != NULL)
+		pidfile_remove(env.pidfh);
+	return status;
+}

@@ -1,0 +1,30 @@
+/*
+ * master.h -- the supervisor: keeps the worker pool, handles signals.
+ *
+ * master_run() takes over once the listening socket is bound and the log is
+ * open: it forks the workers, then loops until a stop signal. Signal handlers
+ * only write the signal's number to a self-pipe; the loop reads it, handles
+ * each signal in one switch, reaps children, kills stuck ones, and adjusts
+ * the pool with the pure rules of pool.c. It returns the exit status: 0
+ * after a stop, EXIT_START when workers keep failing at start-up.
+ */
+#ifndef SOCKBIND_MASTER_H
+#define SOCKBIND_MASTER_H
+
+#include "daemon/config.h"
+#include "shared/net.h"
+
+struct pidfh;
+
+struct master_env {
+	const char	*config_path;
+	struct config	 cfg;
+	int		 listen_fd;
+	char		 bound[NET_ADDRSTRLEN];	/* "127.0.0.1:65431" */
+	int		 port;
+	struct pidfh	*pidfh;
+};
+
+int	master_run(struct master_env *);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * scoreboard.h -- the workers' states, in memory shared with the master.
+ *
+ * One slot per worker. A worker writes only its own slot; the master only
+ * reads, and trusts a slot only while its pid is the child's it forked there
+ * (a slot keeps its last occupant's values until the next one writes).
+ * Numbers are stored and loaded atomically; the text fields are for display.
+ */
+#ifndef SOCKBIND_SCOREBOARD_H
+#define SOCKBIND_SCOREBOARD_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/net.h"
+
+enum sb_state {
+	SB_STARTING = 0,
+	SB_IDLE,
+	SB_BUSY,
+	SB_STOPPING,
+};
+
+struct sb_slot {
+	pid_t		pid;
+	int		state;		/* enum sb_state */
+	uint64_t	requests;	/* connections served */
+	uint64_t	beat_ms;	/* last sign of life, monotonic */
+	uint64_t	started_ms;
+	uint64_t	busy_since_ms;
+	char		client[NET_ADDRSTRLEN];
+	char		service[16];
+} __attribute__((aligned(64)));
+
+int		 scoreboard_init(size_t nslots, char *err, size_t errlen);
+size_t		 scoreboard_size(void);
+struct sb_slot	*scoreboard_slot(size_t i);
+const char	*scoreboard_state_name(int state);
+
+/* Worker side: write one's own slot. */
+void	scoreboard_claim(struct sb_slot *, pid_t pid, const char *service);
+void	scoreboard_set(struct sb_slot *, enum sb_state, const char *client);
+void	scoreboard_beat(struct sb_slot *);
+void	scoreboard_served(struct sb_slot *);
+
+/* Master side: read a slot that belongs to pid, or learn it does not. */
+int	scoreboard_state(const struct sb_slot *, pid_t pid);
+uint64_t scoreboard_beat_ms(const struct sb_slot *, pid_t pid);
+
+#endif

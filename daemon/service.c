@@ -1,0 +1,37 @@
+/* service.c -- the table of services. */
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/service.h"
+
+static const struct service services[] = {
+	{ "echo", echo_serve },
+};
+
+const struct service *
+service_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(services) / sizeof(services[0]); i++)
+		if (strcmp(services[i].name, name) == 0)
+			return &services[i];
+	return NULL;
+}
+
+int
+service_check_name(const char *value, char *why, size_t whylen)
+{
+	size_t i, off;
+
+	if (service_find(value) != NULL)
+		return 0;
+	off = snprintf(why, whylen, "unknown service '%s' (known:", value);
+	for (i = 0; i < sizeof(services) / sizeof(services[0]) &&
+	    off < whylen; i++)
+		off += snprintf(why + off, whylen - off, " %s",
+		    services[i].name);
+	if (off < whylen)
+		snprintf(why + off, whylen - off, ")");
+	return -1;
+}

@@ -1,0 +1,217 @@
+/* worker.c -- a pre-forked worker (see worker.h). */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/config.h"
+#include "daemon/conn.h"
+#include "daemon/pool.h"
+#include "daemon/scoreboard.h"
+#include "daemon/service.h"
+#include "daemon/sockbind.h"
+#include "daemon/worker.h"
+#include "shared/log.h"
+#include "shared/timefmt.h"
+
+static volatile sig_atomic_t	stop_requested;
+static volatile sig_atomic_t	quit_requested;
+static volatile sig_atomic_t	orphaned;
+
+static struct sb_slot	*slot;
+static pid_t		 master_pid;
+static int		 listen_fd = -1;
+static uint64_t		 stop_deadline_ms;
+static int		 graceful_ms;
+static const char	*failpoint_marker;
+
+static void
+worker_signal(int sig)
+{
+	switch (sig) {
+	case SIGTERM:
+		stop_requested = 1;
+		break;
+	case SIGQUIT:
+		quit_requested = 1;
+		break;
+	case SIGUSR2:
+		orphaned = 1;
+		break;
+	}
+}
+
+static void
+worker_signals(void)
+{
+	static const int ignored[] = { SIGINT, SIGHUP, SIGUSR1, SIGTTIN,
+	    SIGTTOU, SIGPIPE };
+	struct sigaction sa;
+	sigset_t none;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a signal must interrupt accept() and poll(). */
+	sa.sa_handler = worker_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	/* The terminal's ^C reaches the whole process group: only the
+	 * master decides what it means. */
+	sa.sa_handler = SIG_IGN;
+	for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		sigaction(ignored[i], &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* While waiting for the log lock, we are alive and waiting, not stuck. */
+static int
+worker_log_wait(void)
+{
+	scoreboard_beat(slot);
+	return 0;
+}
+
+/*
+ * Testing aid: with SOCKBIND_FAILPOINT=log_stop:MARKER in the environment, a
+ * worker stops itself (SIGSTOP) while holding the log lock, just before
+ * writing a record that contains MARKER. The tests use it to prove that a
+ * stuck lock holder is killed and logging goes on.
+ */
+static void
+worker_failpoint(const char *record, size_t len)
+{
+	if (memmem(record, len, failpoint_marker,
+	    strlen(failpoint_marker)) != NULL)
+		raise(SIGSTOP);
+}
+
+static void
+worker_failpoint_init(void)
+{
+	const char *fp = getenv("SOCKBIND_FAILPOINT");
+
+	if (fp != NULL && strncmp(fp, "log_stop:", 9) == 0 && fp[9] != '\0') {
+		failpoint_marker = fp + 9;
+		log_set_fault_hook(worker_failpoint);
+	}
+}
+
+int
+worker_tick(int timed_out, const char **reason)
+{
+	scoreboard_beat(slot);
+	if (quit_requested) {
+		*reason = "server stopped";
+		return -1;
+	}
+	if (orphaned || (timed_out && getppid() != master_pid)) {
+		orphaned = 1;
+		*reason = "master gone";
+		return -1;
+	}
+	if (stop_requested) {
+		if (stop_deadline_ms == 0) {
+			/* Let the connection in hand finish, take no other. */
+			stop_deadline_ms = timefmt_mono_ms() + graceful_ms;
+			close(listen_fd);
+			listen_fd = -1;
+			scoreboard_set(slot, SB_STOPPING, NULL);
+		}
+		if (timefmt_mono_ms() >= stop_deadline_ms) {
+			*reason = "server shutdown";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+worker_serve(int fd, const struct sockaddr *peer, const struct config *cfg)
+{
+	const struct service *svc = service_find(cfg->service);
+	struct conn c;
+
+	conn_open(&c, fd, peer, svc->name, cfg);
+	scoreboard_set(slot, SB_BUSY, c.peer);
+	setproctitle("worker %s %s", c.peer, svc->name);
+	svc->serve(&c, cfg);
+	conn_close(&c);
+	scoreboard_served(slot);
+}
+
+void
+worker_main(const struct worker_args *args)
+{
+	struct timeval tick = { 1, 0 };
+	struct sockaddr_storage peer;
+	uint64_t served = 0, limit;
+	socklen_t len;
+	const char *why;
+	int fd;
+
+	worker_signals();
+	master_pid = args->master;
+	listen_fd = args->listen_fd;
+	graceful_ms = args->cfg->graceful_timeout * 1000;
+	slot = scoreboard_slot(args->slot);
+	scoreboard_claim(slot, getpid(), args->cfg->service);
+	log_set_wait_hook(worker_log_wait);
+	worker_failpoint_init();
+
+	/* The master may have died before we asked to hear of it. */
+	if (prctl(PR_SET_PDEATHSIG, SIGUSR2) == -1 ||
+	    getppid() != master_pid)
+		_exit(EXIT_BOOT);
+	/* accept() wakes at least once a second to check on the master. */
+	if (setsockopt(listen_fd, SOL_SOCKET, SO_RCVTIMEO, &tick,
+	    sizeof(tick)) == -1) {
+		log_warn("worker: SO_RCVTIMEO");
+		_exit(EXIT_BOOT);
+	}
+	limit = pool_request_limit(args->cfg->max_requests, arc4random());
+
+	setproctitle("worker idle");
+	scoreboard_set(slot, SB_IDLE, "");
+	while (served < limit) {
+		if (worker_tick(1, &why) == -1 || stop_requested)
+			break;
+		len = sizeof(peer);
+		fd = accept4(listen_fd, (struct sockaddr *)&peer, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EAGAIN || errno == EINTR ||
+			    errno == ECONNABORTED)
+				continue;
+			log_warn("worker: accept");
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* Out of resources: back off, do not spin. */
+				poll(NULL, 0, 100);
+				continue;
+			}
+			_exit(EXIT_START);
+		}
+		worker_serve(fd, (struct sockaddr *)&peer, args->cfg);
+		served++;
+		if (quit_requested || orphaned)
+			break;
+		setproctitle("worker idle");
+		scoreboard_set(slot, SB_IDLE, "");
+	}
+	if (served >= limit)
+		log_event("worker_retire", "reason=max_requests served=%llu",
+		    (unsigned long long)served);
+	if (orphaned)
+		log_event("worker_orphaned", "reason=\"master gone\"");
+	_exit(0);
+}

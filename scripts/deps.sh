@@ -1,0 +1,27 @@
+#!/bin/sh
+# deps.sh -- make sure the Debian packages the build needs are installed.
+# As root, installs what is missing; otherwise names the command to run.
+set -eu
+
+packages="gcc make pkg-config libbsd-dev libiniparser-dev libcriterion-dev
+libsodium-dev libsqlite3-dev libsystemd-dev python3 netcat-openbsd"
+
+missing=""
+for p in $packages; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages; run: sudo apt-get install$missing" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

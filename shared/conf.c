@@ -1,0 +1,210 @@
+/* conf.c -- table-driven INI configuration (iniparser). */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <iniparser/iniparser.h>
+
+#include "shared/conf.h"
+
+/* iniparser reports syntax errors through a callback; keep the first. */
+static char	parse_error[256];
+
+static int
+conf_parse_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (parse_error[0] != '\0')
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(parse_error, sizeof(parse_error), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static int
+conf_set(const struct conf_key *k, const char *value, void *dst, char *why,
+    size_t whylen)
+{
+	char *field = (char *)dst + k->offset, *end, cwd[PATH_MAX];
+	long long n;
+
+	switch (k->type) {
+	case CONF_INT:
+		errno = 0;
+		n = strtoll(value, &end, 10);
+		if (*value == '\0' || *end != '\0' || errno == ERANGE) {
+			snprintf(why, whylen, "'%s' is not a whole number",
+			    value);
+			return -1;
+		}
+		if (n < k->min || n > k->max) {
+			snprintf(why, whylen, "%lld is out of range %lld..%lld",
+			    n, k->min, k->max);
+			return -1;
+		}
+		*(int *)field = (int)n;
+		return 0;
+	case CONF_BOOL:
+		if (!strcasecmp(value, "true") || !strcasecmp(value, "yes") ||
+		    !strcasecmp(value, "on") || !strcmp(value, "1"))
+			*(int *)field = 1;
+		else if (!strcasecmp(value, "false") ||
+		    !strcasecmp(value, "no") || !strcasecmp(value, "off") ||
+		    !strcmp(value, "0"))
+			*(int *)field = 0;
+		else {
+			snprintf(why, whylen, "'%s' is not true or false",
+			    value);
+			return -1;
+		}
+		return 0;
+	case CONF_STR:
+	case CONF_PATH:
+		if (k->check != NULL && k->check(value, why, whylen) == -1)
+			return -1;
+		if (k->type == CONF_PATH && value[0] != '\0' &&
+		    value[0] != '/') {
+			if (getcwd(cwd, sizeof(cwd)) == NULL) {
+				snprintf(why, whylen, "relative path: %s",
+				    strerror(errno));
+				return -1;
+			}
+			if ((size_t)snprintf(field, k->size, "%s/%s", cwd,
+			    value) >= k->size)
+				goto toolong;
+			return 0;
+		}
+		if (strlcpy(field, value, k->size) >= k->size)
+			goto toolong;
+		return 0;
+	}
+	return -1;
+toolong:
+	snprintf(why, whylen, "longer than %zu bytes", k->size - 1);
+	return -1;
+}
+
+int
+conf_defaults(const struct conf_key *keys, size_t nkeys, void *dst,
+    char *err, size_t errlen)
+{
+	char why[256];
+	size_t i;
+
+	for (i = 0; i < nkeys; i++) {
+		if (conf_set(&keys[i], keys[i].defval, dst, why,
+		    sizeof(why)) == -1) {
+			snprintf(err, errlen, "default [%s] %s: %s",
+			    keys[i].section, keys[i].key, why);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const struct conf_key *
+conf_find(const struct conf_key *keys, size_t nkeys, const char *section,
+    const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < nkeys; i++)
+		if (!strcmp(keys[i].section, section) &&
+		    (key == NULL || !strcmp(keys[i].key, key)))
+			return &keys[i];
+	return NULL;
+}
+
+/* Every section and key of the file must be one the table knows. */
+static int
+conf_check_names(dictionary *d, const char *path, const struct conf_key *keys,
+    size_t nkeys, char *err, size_t errlen)
+{
+	const char **names, *sec, *key;
+	int i, j, n;
+
+	for (i = 0; i < iniparser_getnsec(d); i++) {
+		sec = iniparser_getsecname(d, i);
+		if (conf_find(keys, nkeys, sec, NULL) == NULL) {
+			snprintf(err, errlen, "%s: [%s]: unknown section",
+			    path, sec);
+			return -1;
+		}
+		if ((n = iniparser_getsecnkeys(d, sec)) <= 0)
+			continue;
+		if ((names = calloc(n, sizeof(*names))) == NULL) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return -1;
+		}
+		iniparser_getseckeys(d, sec, names);
+		for (j = 0; j < n; j++) {
+			key = strchr(names[j], ':') + 1;
+			if (conf_find(keys, nkeys, sec, key) == NULL) {
+				snprintf(err, errlen,
+				    "%s: [%s] %s: unknown key", path, sec, key);
+				free(names);
+				return -1;
+			}
+		}
+		free(names);
+	}
+	return 0;
+}
+
+int
+conf_load(const char *path, const struct conf_key *keys, size_t nkeys,
+    void *dst, char *err, size_t errlen)
+{
+	char name[128], why[256];
+	const char *value;
+	dictionary *d;
+	FILE *fp;
+	size_t i;
+
+	if (conf_defaults(keys, nkeys, dst, err, errlen) == -1)
+		return -1;
+	/* iniparser does not say why a file cannot be read: ask first. */
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	fclose(fp);
+	parse_error[0] = '\0';
+	iniparser_set_error_callback(conf_parse_error);
+	d = iniparser_load(path);
+	iniparser_set_error_callback(NULL);
+	if (d == NULL || parse_error[0] != '\0') {
+		/* "iniparser: syntax error in FILE (LINE):\n-> text\n" */
+		parse_error[strcspn(parse_error, "\n")] = '\0';
+		snprintf(err, errlen, "%s: %s", path,
+		    parse_error[0] ? parse_error : "cannot parse");
+		iniparser_freedict(d);
+		return -1;
+	}
+	if (conf_check_names(d, path, keys, nkeys, err, errlen) == -1)
+		goto fail;
+	for (i = 0; i < nkeys; i++) {
+		snprintf(name, sizeof(name), "%s:%s", keys[i].section,
+		    keys[i].key);
+		if ((value = iniparser_getstring(d, name, NULL)) == NULL)
+			continue;
+		if (conf_set(&keys[i], value, dst, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "%s: [%s] %s: %s", path,
+			    keys[i].section, keys[i].key, why);
+			goto fail;
+		}
+	}
+	iniparser_freedict(d);
+	return 0;
+fail:
+	iniparser_freedict(d);
+	return -1;
+}

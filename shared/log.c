@@ -1,0 +1,451 @@
+/* log.c -- the shared append-only log writer (see log.h for the contract). */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shared/escape.h"
+#include "shared/log.h"
+#include "shared/timefmt.h"
+
+#define LOG_FIELDS_MAX		1024	/* room for the non-text part */
+#define LOG_LOCK_FIRST_NS	10000000L	/* first wait, then the hook */
+#define LOG_LOCK_SLICE_NS	100000000L
+#define LOG_PENDING_MAX		(4 * 1024 * 1024)
+
+/* State every process shares; changed only under the lock. */
+struct log_shared {
+	pthread_mutex_t	lock;
+	unsigned	generation;	/* bumped by log_reopen() */
+	unsigned long	lost;		/* records that could not be written */
+	int		lost_errno;
+	char		path[PATH_MAX];
+};
+
+static struct log_shared *shared;
+static int	 log_fdesc = -1;
+static unsigned	 generation;		/* of our log_fdesc */
+static char	 ident[32];
+static size_t	 max_message;
+static char	*recbuf;		/* one formatted record */
+static size_t	 recsize;
+static char	*pending;		/* records waiting for the lock */
+static size_t	 pending_len;
+static int	 pending_reopen;
+static unsigned long pending_lost;	/* dropped while the lock was busy */
+static int	(*wait_hook)(void);
+static void	(*fault_hook)(const char *, size_t);
+
+static int	log_lock(void);
+static void	log_unlock(void);
+static int	log_open_file(const char *, char *, size_t);
+static void	log_write_locked(const char *, size_t);
+static void	log_emit(size_t);
+
+static int
+log_open_file(const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
+int
+log_open(const char *path, const char *id, size_t maxmsg, char *err,
+    size_t errlen)
+{
+	pthread_mutexattr_t attr;
+	int fd;
+
+	if (strlen(path) >= PATH_MAX) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	if ((fd = log_open_file(path, err, errlen)) == -1)
+		return -1;
+	shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED) {
+		snprintf(err, errlen, "log lock: %s", strerror(errno));
+		shared = NULL;
+		close(fd);
+		return -1;
+	}
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+	pthread_mutex_init(&shared->lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+	strlcpy(shared->path, path, sizeof(shared->path));
+	strlcpy(ident, id, sizeof(ident));
+	log_fdesc = fd;
+	generation = 0;
+	if (log_set_max_message(maxmsg) == -1) {
+		snprintf(err, errlen, "log buffer: %s", strerror(errno));
+		log_close();
+		return -1;
+	}
+	return 0;
+}
+
+int
+log_set_max_message(size_t maxmsg)
+{
+	size_t need = LOG_FIELDS_MAX + ESCAPE_BUFSIZE(maxmsg) + 64;
+	char *p;
+
+	if (need > recsize) {
+		if ((p = realloc(recbuf, need)) == NULL)
+			return -1;
+		recbuf = p;
+		recsize = need;
+	}
+	max_message = maxmsg;
+	return 0;
+}
+
+void
+log_set_wait_hook(int (*hook)(void))
+{
+	wait_hook = hook;
+}
+
+void
+log_set_fault_hook(void (*hook)(const char *, size_t))
+{
+	fault_hook = hook;
+}
+
+int
+log_fd(void)
+{
+	return log_fdesc;
+}
+
+void
+log_close(void)
+{
+	if (log_fdesc != -1)
+		close(log_fdesc);
+	log_fdesc = -1;
+	if (shared != NULL)
+		munmap(shared, sizeof(*shared));
+	shared = NULL;
+	free(recbuf);
+	free(pending);
+	recbuf = pending = NULL;
+	recsize = pending_len = 0;
+}
+
+/*
+ * Take the lock. trylock first: when nobody holds it this is one atomic
+ * instruction, no system call. EOWNERDEAD means the holder died while holding
+ * it; the only state it guards is the file's end and this struct, both left
+ * consistent after every single write, so marking the mutex consistent is
+ * all the repair needed.
+ */
+static int
+log_lock(void)
+{
+	struct timespec deadline;
+	long slice = LOG_LOCK_FIRST_NS;
+	int r;
+
+	r = pthread_mutex_trylock(&shared->lock);
+	while (r == EBUSY || r == ETIMEDOUT) {
+		if (r == ETIMEDOUT) {
+			if (wait_hook != NULL && wait_hook() == -1)
+				return -1;
+			slice = LOG_LOCK_SLICE_NS;
+		}
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += slice;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+		r = pthread_mutex_timedlock(&shared->lock, &deadline);
+	}
+	if (r == EOWNERDEAD)
+		r = pthread_mutex_consistent(&shared->lock);
+	return r == 0 ? 0 : -1;
+}
+
+static void
+log_unlock(void)
+{
+	pthread_mutex_unlock(&shared->lock);
+}
+
+/* Write buf whole, or undo what part of it reached the file. */
+static int
+log_write_all(const char *buf, size_t len)
+{
+	size_t done = 0;
+	ssize_t n;
+	off_t end;
+
+	while (done < len) {
+		n = write(log_fdesc, buf + done, len - done);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int saved = n == 0 ? ENOSPC : errno;
+
+			/* A torn record is worse than a lost one. */
+			if (done > 0 &&
+			    (end = lseek(log_fdesc, 0, SEEK_END)) != -1)
+				(void)ftruncate(log_fdesc, end - done);
+			errno = saved;
+			return -1;
+		}
+		done += n;
+	}
+	return 0;
+}
+
+/* Called with the lock held: follow a reopen, report losses, write. */
+static void
+log_write_locked(const char *buf, size_t len)
+{
+	char note[PATH_MAX + 160], ts[TIMEFMT_ISO8601_LEN];
+	int fd, n;
+
+	if (generation != shared->generation) {
+		if ((fd = log_open_file(shared->path, note,
+		    sizeof(note))) != -1) {
+			close(log_fdesc);
+			log_fdesc = fd;
+		}
+		generation = shared->generation;
+	}
+	shared->lost += pending_lost;
+	pending_lost = 0;
+	if (shared->lost > 0) {
+		timefmt_now(ts);
+		n = snprintf(note, sizeof(note),
+		    "%s %s[%d] log_resumed lost=%lu reason=\"%s\"\n", ts,
+		    ident, (int)getpid(), shared->lost,
+		    strerror(shared->lost_errno));
+		if (log_write_all(note, n) == 0)
+			shared->lost = 0;
+	}
+	if (fault_hook != NULL)
+		fault_hook(buf, len);
+	if (log_write_all(buf, len) == -1) {
+		shared->lost++;
+		shared->lost_errno = errno;
+	}
+}
+
+static void
+log_pending_add(const char *buf, size_t len)
+{
+	char *p;
+
+	if (pending_len + len > LOG_PENDING_MAX ||
+	    (p = realloc(pending, pending_len + len)) == NULL) {
+		pending_lost++;
+		return;
+	}
+	pending = p;
+	memcpy(pending + pending_len, buf, len);
+	pending_len += len;
+}
+
+static void
+log_reopen_locked(void)
+{
+	char err[PATH_MAX + 64];
+	int fd;
+
+	shared->generation++;
+	if ((fd = log_open_file(shared->path, err, sizeof(err))) != -1) {
+		close(log_fdesc);
+		log_fdesc = fd;
+	}
+	generation = shared->generation;
+	pending_reopen = 0;
+}
+
+int
+log_flush_pending(void)
+{
+	if (shared == NULL || (pending_len == 0 && !pending_reopen))
+		return 0;
+	if (log_lock() == -1)
+		return -1;
+	if (pending_reopen)
+		log_reopen_locked();
+	if (pending_len > 0)
+		log_write_locked(pending, pending_len);
+	pending_len = 0;
+	log_unlock();
+	return 0;
+}
+
+int
+log_reopen(const char *path, char *err, size_t errlen)
+{
+	int fd;
+
+	if (path != NULL) {
+		if (strlen(path) >= PATH_MAX) {
+			snprintf(err, errlen, "%s: path too long", path);
+			return -1;
+		}
+		/* Check we can open it before anyone switches to it. */
+		if ((fd = log_open_file(path, err, errlen)) == -1)
+			return -1;
+		close(fd);
+	}
+	if (log_lock() == -1) {
+		/* Busy: done by log_flush_pending() once the lock frees. */
+		if (path != NULL)
+			strlcpy(shared->path, path, sizeof(shared->path));
+		pending_reopen = 1;
+		return 0;
+	}
+	if (path != NULL)
+		strlcpy(shared->path, path, sizeof(shared->path));
+	log_reopen_locked();
+	log_unlock();
+	return 0;
+}
+
+/* Finish the record in recbuf (len bytes, no newline yet) and write it. */
+static void
+log_emit(size_t len)
+{
+	if (len >= recsize - 1)
+		len = recsize - 2;
+	recbuf[len++] = '\n';
+	if (log_lock() == -1) {
+		log_pending_add(recbuf, len);
+		return;
+	}
+	if (pending_len > 0) {
+		log_write_locked(pending, pending_len);
+		pending_len = 0;
+	}
+	log_write_locked(recbuf, len);
+	log_unlock();
+}
+
+static size_t
+log_head(const char *event)
+{
+	int n;
+
+	n = timefmt_now(recbuf);
+	n += snprintf(recbuf + n, recsize - n, " %s[%d] %s", ident,
+	    (int)getpid(), event);
+	return n;
+}
+
+static size_t
+log_vfields(size_t off, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (fmt == NULL || *fmt == '\0')
+		return off;
+	recbuf[off++] = ' ';
+	n = vsnprintf(recbuf + off, LOG_FIELDS_MAX - off, fmt, ap);
+	if (n < 0)
+		n = 0;
+	off += n;
+	return off < LOG_FIELDS_MAX ? off : LOG_FIELDS_MAX - 1;
+}
+
+void
+log_event(const char *event, const char *fmt, ...)
+{
+	va_list ap;
+	size_t off;
+	int saved = errno;
+
+	if (shared == NULL)
+		return;
+	off = log_head(event);
+	va_start(ap, fmt);
+	off = log_vfields(off, fmt, ap);
+	va_end(ap);
+	log_emit(off);
+	errno = saved;
+}
+
+void
+log_text(const char *event, const void *text, size_t len, const char *fmt,
+    ...)
+{
+	va_list ap;
+	size_t off, shown;
+	int saved = errno;
+
+	if (shared == NULL)
+		return;
+	off = log_head(event);
+	va_start(ap, fmt);
+	off = log_vfields(off, fmt, ap);
+	va_end(ap);
+	off += snprintf(recbuf + off, recsize - off, " bytes=%zu text=\"",
+	    len);
+	shown = escape_text(recbuf + off, text, len, max_message);
+	off += strlen(recbuf + off);
+	recbuf[off++] = '"';
+	if (shown < len)
+		off += snprintf(recbuf + off, recsize - off, "...[cut %zu]",
+		    len - shown);
+	log_emit(off);
+	errno = saved;
+}
+
+static void
+log_vwarn(const char *fmt, va_list ap, int with_errno)
+{
+	char msg[LOG_FIELDS_MAX / 2], esc[ESCAPE_BUFSIZE(sizeof(msg))];
+	int saved = errno;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	escape_text(esc, msg, strlen(msg), sizeof(msg));
+	if (with_errno)
+		log_event("error", "msg=\"%s: %s\"", esc, strerror(saved));
+	else
+		log_event("error", "msg=\"%s\"", esc);
+	errno = saved;
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwarn(fmt, ap, 1);
+	va_end(ap);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwarn(fmt, ap, 0);
+	va_end(ap);
+}

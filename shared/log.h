@@ -1,0 +1,47 @@
+/*
+ * log.h -- the shared append-only log writer.
+ *
+ * A record is one line, "<ISO-8601 time> <ident>[<pid>] <event> <fields>",
+ * written with a single write(2) while holding a lock that every process
+ * forked after log_open() shares. The lock is a process-shared robust mutex
+ * in shared memory: taking it when nobody holds it costs no system call, and
+ * a holder that is killed cannot deadlock the others (the next taker recovers
+ * it). The file is opened O_APPEND and never truncated.
+ *
+ * Message text from clients goes through log_text(), which escapes it (see
+ * escape.h) and cuts it at the configured maximum with a visible marker.
+ *
+ * While the lock is busy, the wait hook (if set) is called after 10 ms and
+ * then every 100 ms: it
+ * returns 0 to keep waiting or -1 to give up, in which case the record is kept
+ * in memory and written by a later record or by log_flush_pending(), in order.
+ * A supervisor that must never block uses this.
+ *
+ * log_open() and log_reopen() return 0, or -1 with a message in err.
+ */
+#ifndef SOCKBIN_LOG_H
+#define SOCKBIN_LOG_H
+
+#include <stddef.h>
+
+#define LOG_MAX_MESSAGE_MIN	16
+#define LOG_MAX_MESSAGE_MAX	65536
+
+int	log_open(const char *path, const char *ident, size_t max_message,
+	    char *err, size_t errlen);
+int	log_reopen(const char *path, char *err, size_t errlen);
+int	log_set_max_message(size_t max_message);
+void	log_set_wait_hook(int (*hook)(void));
+void	log_set_fault_hook(void (*hook)(const char *record, size_t len));
+int	log_fd(void);
+int	log_flush_pending(void);
+void	log_close(void);
+
+void	log_event(const char *event, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	log_text(const char *event, const void *text, size_t len,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

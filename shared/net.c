@@ -1,0 +1,81 @@
+/* net.c -- numeric address helpers (never a name lookup). */
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "shared/net.h"
+
+int
+net_addr_host(const struct sockaddr *sa, char *buf, size_t size)
+{
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+	if (sa->sa_family == AF_INET)
+		return inet_ntop(AF_INET, &sin->sin_addr, buf, size) ? 0 : -1;
+	if (sa->sa_family != AF_INET6)
+		return -1;
+	if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
+		return inet_ntop(AF_INET, &sin6->sin6_addr.s6_addr[12], buf,
+		    size) ? 0 : -1;
+	return inet_ntop(AF_INET6, &sin6->sin6_addr, buf, size) ? 0 : -1;
+}
+
+int
+net_addr_str(const struct sockaddr *sa, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+	unsigned port;
+
+	if (net_addr_host(sa, host, sizeof(host)) == -1) {
+		snprintf(buf, size, "?");
+		return -1;
+	}
+	port = ntohs(sa->sa_family == AF_INET ?
+	    ((const struct sockaddr_in *)sa)->sin_port :
+	    ((const struct sockaddr_in6 *)sa)->sin6_port);
+	if (strchr(host, ':') != NULL)
+		snprintf(buf, size, "[%s]:%u", host, port);
+	else
+		snprintf(buf, size, "%s:%u", host, port);
+	return 0;
+}
+
+int
+net_listen_addr(const char *listen, int port, struct sockaddr_storage *ss,
+    socklen_t *sslen, char *err, size_t errlen)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (strcmp(listen, "*") == 0) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6addr_any;
+		sin6->sin6_port = htons(port);
+		*sslen = sizeof(*sin6);
+	} else if (inet_pton(AF_INET, listen, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		*sslen = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, listen, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		*sslen = sizeof(*sin6);
+	} else {
+		snprintf(err, errlen,
+		    "'%s' is not an IPv4 or IPv6 address, nor *", listen);
+		return -1;
+	}
+	return 0;
+}
+
+int
+net_check_listen(const char *value, char *why, size_t whylen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	return net_listen_addr(value, 0, &ss, &len, why, whylen);
+}

@@ -1,0 +1,28 @@
+/*
+ * net.h -- address helpers. Never a name lookup: every conversion is numeric.
+ *
+ * net_addr_str() renders a socket address as "127.0.0.1:50122" or
+ * "[::1]:50122" (IPv4-mapped IPv6 addresses as plain IPv4) into buf of at
+ * least NET_ADDRSTRLEN bytes; net_addr_host() the same without the port.
+ * net_listen_addr() turns a configured listen address ("*", an IPv4 or an
+ * IPv6 address) and a port into a sockaddr; "*" means [::] dual-stack.
+ * Both return 0, or -1 with err filled in.
+ */
+#ifndef SOCKBIN_NET_H
+#define SOCKBIN_NET_H
+
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <stddef.h>
+
+#define NET_ADDRSTRLEN	(INET6_ADDRSTRLEN + 8)
+
+int	net_addr_str(const struct sockaddr *sa, char *buf, size_t size);
+int	net_addr_host(const struct sockaddr *sa, char *buf, size_t size);
+int	net_listen_addr(const char *listen, int port,
+	    struct sockaddr_storage *ss, socklen_t *sslen, char *err,
+	    size_t errlen);
+int	net_check_listen(const char *value, char *why, size_t whylen);
+
+#endif
