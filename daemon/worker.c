@@ -82,10 +82,13 @@ worker_log_wait(void)
 }
 
 /*
- * Testing aid: with SOCKBIND_FAILPOINT=log_stop:MARKER in the environment, a
- * worker stops itself (SIGSTOP) while holding the log lock, just before
- * writing a record that contains MARKER. The tests use it to prove that a
- * stuck lock holder is killed and logging goes on.
+ * Testing aids, set in the environment, that let the tests reach states no
+ * client can cause:
+ *  SOCKBIND_FAILPOINT=log_stop:MARKER  a worker stops itself (SIGSTOP) while
+ *      holding the log lock, just before writing a record containing MARKER:
+ *      proves a stuck lock holder is killed and logging goes on;
+ *  SOCKBIND_FAILPOINT=boot_fail  every worker fails before it is ready:
+ *      proves the master gives up instead of respawning forever.
  */
 static void
 worker_failpoint(const char *record, size_t len)
@@ -100,6 +103,8 @@ worker_failpoint_init(void)
 {
 	const char *fp = getenv("SOCKBIND_FAILPOINT");
 
+	if (fp != NULL && strcmp(fp, "boot_fail") == 0)
+		_exit(EXIT_BOOT);
 	if (fp != NULL && strncmp(fp, "log_stop:", 9) == 0 && fp[9] != '\0') {
 		failpoint_marker = fp + 9;
 		log_set_fault_hook(worker_failpoint);

@@ -1,0 +1,71 @@
+/*
+ * harness.h -- run the real sockbind for an integration test.
+ *
+ * h_start() writes a config in a fresh temporary directory (the test's
+ * overrides on top of a base that listens on 127.0.0.1 in the test's own
+ * port range), starts $SOCKBIND_BIN on it with stdout and stderr piped, and
+ * waits for the "listening on" line. Every wait is bounded: a condition
+ * polled with a deadline, never a bare sleep. Daemons started here are
+ * killed and their directories removed by h_cleanup(), the suites' .fini.
+ */
+#ifndef SOCKBIN_HARNESS_H
+#define SOCKBIN_HARNESS_H
+
+#include <sys/types.h>
+
+#include <limits.h>
+#include <stddef.h>
+
+#define H_WAIT_MS	5000	/* default bound on any wait */
+
+struct h_daemon {
+	pid_t	pid;
+	int	port;
+	int	status;		/* wait status once exited, else -1 */
+	int	out_fd, err_fd;
+	char	dir[64];
+	char	config[PATH_MAX];
+	char	log[PATH_MAX];
+	char	port_file[PATH_MAX];
+	char	pidfile[PATH_MAX];
+	char	out[4096], err[4096];	/* what it printed, so far */
+	size_t	out_len, err_len;
+};
+
+/* overrides: "section.key=value" strings, NULL-terminated. */
+void	h_config(struct h_daemon *, int port_min, int port_max,
+	    const char *const *overrides);
+int	h_spawn(struct h_daemon *, const char *const *argv_extra,
+	    const char *const *env_extra);
+void	h_start(struct h_daemon *, int port_min, int port_max,
+	    const char *const *overrides);
+void	h_start_env(struct h_daemon *, int port_min, int port_max,
+	    const char *const *overrides, const char *const *env);
+int	h_wait_exit(struct h_daemon *, int timeout_ms);
+void	h_read_output(struct h_daemon *, int timeout_ms);
+void	h_signal(struct h_daemon *, int sig);
+void	h_cleanup(void);
+
+int	h_connect(int port);
+int	h_connect_from(const char *src, int port);
+int	h_send(int fd, const void *buf, size_t len);
+ssize_t	h_recv_exact(int fd, void *buf, size_t len, int timeout_ms);
+int	h_echo(int fd, const char *msg, int timeout_ms);
+int	h_local_port(int fd);
+
+int	h_workers(pid_t master, pid_t *pids, int max);
+int	h_wait_workers(pid_t master, int n, int timeout_ms);
+char	h_proc_state(pid_t pid);
+int	h_wait_state(pid_t pid, char state, int timeout_ms);
+int	h_gone(pid_t pid);
+
+char	*h_slurp(const char *path, size_t *len);
+int	h_log_count(const char *path, const char *needle);
+int	h_log_wait(const char *path, const char *needle, int count,
+	    int timeout_ms);
+int	h_log_bad_lines(const char *path, int *lines);
+pid_t	h_log_pid_of(const char *path, const char *needle);
+long	h_now_ms(void);
+void	h_pause_ms(int ms);
+
+#endif

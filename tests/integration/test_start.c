@@ -1,0 +1,335 @@
+/*
+ * test_start.c -- start-up: first free port, config errors, pidfile, -n,
+ * -d, and the systemd notifications. Port ranges 21000-21299.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <criterion/criterion.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/integration/harness.h"
+
+TestSuite(start, .fini = h_cleanup, .timeout = 30);
+
+/* Hold a port the way another server would: bound and listening. */
+static int
+hold_port(int port)
+{
+	struct sockaddr_in sin;
+	int fd, on = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0,
+	    "test could not hold port %d", port);
+	cr_assert_eq(listen(fd, 1), 0);
+	return fd;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	cr_assert_not_null(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static int
+count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+Test(start, skips_ports_in_use)
+{
+	struct h_daemon d;
+	char expect[128];
+	int held0 = hold_port(21000), held1 = hold_port(21001), fd;
+
+	h_start(&d, 21000, 21004, NULL);
+	cr_assert_eq(d.port, 21002, "bound %d, not the first free port",
+	    d.port);
+	snprintf(expect, sizeof(expect),
+	    "sockbind: listening on 127.0.0.1:21002\n");
+	cr_assert_str_eq(d.out, expect);
+	cr_assert_eq(h_log_count(d.log, "port_skipped port=21000 "), 1);
+	cr_assert_eq(h_log_count(d.log, "port_skipped port=21001 "), 1);
+	cr_assert_eq(h_log_count(d.log, " start version="), 1);
+	cr_assert_eq(h_log_count(d.log, "port=21002 address=127.0.0.1:21002"),
+	    1);
+	fd = h_connect(d.port);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(h_echo(fd, "first free\n", H_WAIT_MS), 0);
+	close(fd);
+	close(held0);
+	close(held1);
+}
+
+Test(start, every_port_in_use)
+{
+	struct h_daemon d = { 0 };
+	int held[3], i, status;
+
+	for (i = 0; i < 3; i++)
+		held[i] = hold_port(21010 + i);
+	h_config(&d, 21010, 21012, NULL);
+	h_spawn(&d, NULL, NULL);
+	status = h_wait_exit(&d, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+	    "status %d", status);
+	h_read_output(&d, 1000);
+	cr_assert_str_eq(d.err, "sockbind: no free port in 127.0.0.1 "
+	    "21010-21012: every port is in use\n");
+	cr_assert_eq(d.out_len, 0, "stdout: %s", d.out);
+	cr_assert_eq(h_log_count(d.log, "port_skipped"), 3);
+	for (i = 0; i < 3; i++)
+		close(held[i]);
+}
+
+Test(start, other_bind_error_names_address)
+{
+	struct h_daemon d = { 0 };
+	const char *const over[] = { "server.listen=192.0.2.1", NULL };
+	int status;
+
+	/* An address this machine does not have: EADDRNOTAVAIL, no traffic. */
+	h_config(&d, 21020, 21022, over);
+	h_spawn(&d, NULL, NULL);
+	status = h_wait_exit(&d, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	cr_assert_str_eq(d.err, "sockbind: cannot listen on 192.0.2.1:21020: "
+	    "Cannot assign requested address\n");
+}
+
+static void
+expect_config_error(const char *text, const char *expect_fmt)
+{
+	struct h_daemon d = { 0 };
+	char expect[PATH_MAX + 256];
+	int status;
+
+	h_config(&d, 21030, 21031, NULL);
+	if (text != NULL)
+		write_file(d.config, text);
+	else
+		unlink(d.config);
+	h_spawn(&d, NULL, NULL);
+	status = h_wait_exit(&d, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2,
+	    "status %d for: %s", status, text);
+	snprintf(expect, sizeof(expect), expect_fmt, d.config);
+	cr_assert_str_eq(d.err, expect);
+	cr_assert_eq(count_lines(d.err), 1);
+	cr_assert_eq(access(d.log, F_OK), -1, "log created: something ran");
+}
+
+Test(start, config_missing_file)
+{
+	expect_config_error(NULL, "%s: No such file or directory\n");
+}
+
+Test(start, config_unknown_section)
+{
+	expect_config_error("[server]\nport_min = 21030\n[bogus]\nx = 1\n",
+	    "%s: [bogus]: unknown section\n");
+}
+
+Test(start, config_unknown_key)
+{
+	expect_config_error("[pool]\nmax_wrokers = 4\n",
+	    "%s: [pool] max_wrokers: unknown key\n");
+}
+
+Test(start, config_not_a_number)
+{
+	expect_config_error("[pool]\nstart = four\n",
+	    "%s: [pool] start: 'four' is not a whole number\n");
+}
+
+Test(start, config_out_of_range)
+{
+	expect_config_error("[server]\nport_max = 70000\n",
+	    "%s: [server] port_max: 70000 is out of range 1..65535\n");
+}
+
+Test(start, config_bad_listen_address)
+{
+	expect_config_error("[server]\nlisten = localhost\n",
+	    "%s: [server] listen: 'localhost' is not an IPv4 or IPv6 "
+	    "address, nor *\n");
+}
+
+Test(start, config_unknown_service)
+{
+	expect_config_error("[server]\nservice = gopher\n",
+	    "%s: [server] service: unknown service 'gopher' (known: echo)\n");
+}
+
+Test(start, config_inconsistent)
+{
+	expect_config_error("[pool]\nstart = 10\nmax_workers = 4\n",
+	    "%s: [pool] start: 10 is above max_workers (4)\n");
+}
+
+Test(start, check_only)
+{
+	struct h_daemon d = { 0 };
+	const char *const n[] = { "-n", NULL };
+	int status;
+
+	h_config(&d, 21040, 21041, NULL);
+	h_spawn(&d, n, NULL);
+	status = h_wait_exit(&d, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_str_eq(d.out, "configuration OK\n");
+	cr_assert_eq(access(d.log, F_OK), -1, "-n must not start anything");
+}
+
+Test(start, version_and_usage)
+{
+	struct h_daemon d = { 0 };
+	const char *const v[] = { "-V", NULL }, *const bad[] = { "-x", NULL };
+	int status;
+
+	h_config(&d, 21042, 21043, NULL);
+	h_spawn(&d, v, NULL);
+	status = h_wait_exit(&d, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert(strncmp(d.out, "sockbind ", 9) == 0, "%s", d.out);
+	d.status = -1;
+	h_spawn(&d, bad, NULL);
+	status = h_wait_exit(&d, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+	cr_assert(strstr(d.err, "usage: sockbind") != NULL, "%s", d.err);
+}
+
+Test(start, pidfile_refuses_second_instance)
+{
+	struct h_daemon a, b = { 0 };
+	char expect[PATH_MAX + 128];
+	int status;
+
+	h_start(&a, 21050, 21059, NULL);
+	/* Same pidfile, same directory, a free port: refused all the same. */
+	strcpy(b.dir, a.dir);
+	h_config(&b, 21050, 21059, NULL);
+	h_spawn(&b, NULL, NULL);
+	status = h_wait_exit(&b, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	snprintf(expect, sizeof(expect), "sockbind: already running as pid "
+	    "%d (pidfile %s)\n", (int)a.pid, a.pidfile);
+	cr_assert_str_eq(b.err, expect);
+	/* And the first one is untouched. */
+	cr_assert_eq(h_wait_exit(&a, 0), -1);
+	h_signal(&a, SIGTERM);
+	status = h_wait_exit(&a, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(access(a.pidfile, F_OK), -1, "pidfile left behind");
+	cr_assert_eq(access(a.port_file, F_OK), -1, "port file left behind");
+}
+
+Test(start, daemonizes_with_pidfile)
+{
+	struct h_daemon d = { 0 };
+	const char *const dflag[] = { "-d", NULL };
+	pid_t pid = 0;
+	char *text;
+	int status, fd;
+	long deadline;
+
+	h_config(&d, 21060, 21069, NULL);
+	h_spawn(&d, dflag, NULL);
+	status = h_wait_exit(&d, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "the foreground parent exits 0 once the daemon runs");
+	cr_assert(strstr(d.out, "listening on 127.0.0.1:2106") != NULL);
+	deadline = h_now_ms() + H_WAIT_MS;
+	while (pid <= 0 && h_now_ms() < deadline) {
+		if ((text = h_slurp(d.pidfile, NULL)) != NULL) {
+			pid = atoi(text);
+			free(text);
+		}
+		h_pause_ms(10);
+	}
+	cr_assert_gt(pid, 0, "no pid in %s", d.pidfile);
+	cr_assert_neq(pid, d.pid);
+	fd = h_connect(21060);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(h_echo(fd, "daemon\n", H_WAIT_MS), 0);
+	close(fd);
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	deadline = h_now_ms() + H_WAIT_MS;
+	while (!h_gone(pid) && h_now_ms() < deadline)
+		h_pause_ms(10);
+	cr_assert(h_gone(pid), "daemon %d still running", (int)pid);
+}
+
+/* Play systemd: a datagram socket in NOTIFY_SOCKET gets sd_notify(). */
+Test(start, notifies_systemd)
+{
+	struct h_daemon d;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char env[sizeof(sun.sun_path) + 16], all[8192] = "", msg[1024];
+	const char *envs[] = { env, NULL };
+	struct pollfd pfd;
+	long deadline;
+	ssize_t n;
+	int fd;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path),
+	    "/tmp/sockbind-notify.%d", (int)getpid());
+	unlink(sun.sun_path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	snprintf(env, sizeof(env), "NOTIFY_SOCKET=%s", sun.sun_path);
+	h_start_env(&d, 21070, 21079, NULL, envs);
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	deadline = h_now_ms() + H_WAIT_MS;
+	while (strstr(all, "STATUS=port 21070") == NULL &&
+	    h_now_ms() < deadline && poll(&pfd, 1, 200) >= 0) {
+		if (pfd.revents & POLLIN &&
+		    (n = recv(fd, msg, sizeof(msg) - 1, 0)) > 0) {
+			msg[n] = '\0';
+			strlcat(all, msg, sizeof(all));
+			strlcat(all, "\n", sizeof(all));
+		}
+	}
+	cr_assert(strstr(all, "READY=1") != NULL, "%s", all);
+	cr_assert(strstr(all, "STATUS=port 21070, echo, 3 workers") != NULL,
+	    "%s", all);
+	h_signal(&d, SIGTERM);
+	deadline = h_now_ms() + H_WAIT_MS;
+	while (strstr(all, "STOPPING=1") == NULL && h_now_ms() < deadline &&
+	    poll(&pfd, 1, 200) >= 0) {
+		if (pfd.revents & POLLIN &&
+		    (n = recv(fd, msg, sizeof(msg) - 1, 0)) > 0) {
+			msg[n] = '\0';
+			strlcat(all, msg, sizeof(all));
+		}
+	}
+	cr_assert(strstr(all, "STOPPING=1") != NULL, "%s", all);
+	close(fd);
+	unlink(sun.sun_path);
+}
