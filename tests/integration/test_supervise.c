@@ -1,0 +1,334 @@
+/*
+ * test_supervise.c -- the master as supervisor: dead, stuck and orphaned
+ * workers, and every signal it handles. Port ranges 21600-21899.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/integration/harness.h"
+
+TestSuite(supervise, .fini = h_cleanup, .timeout = 60);
+
+static void
+rewrite_config(struct h_daemon *d, int port_min, int port_max,
+    const char *const *over)
+{
+	h_config(d, port_min, port_max, over);
+}
+
+/* The worker serving fd: the pid of the log's connect record for its port. */
+static pid_t
+worker_of(struct h_daemon *d, int fd)
+{
+	char needle[64];
+
+	snprintf(needle, sizeof(needle), "connect client=127.0.0.1:%d ",
+	    h_local_port(fd));
+	cr_assert_eq(h_log_wait(d->log, needle, 1, H_WAIT_MS), 0);
+	return h_log_pid_of(d->log, needle);
+}
+
+Test(supervise, killed_worker_is_replaced)
+{
+	struct h_daemon d;
+	char needle[64];
+	char buf[4];
+	pid_t victim;
+	long t0;
+	int a, b;
+
+	h_start(&d, 21600, 21609, NULL);
+	cr_assert_eq(h_wait_workers(d.pid, 3, H_WAIT_MS), 0);
+	a = h_connect(d.port);
+	b = h_connect(d.port);
+	cr_assert_eq(h_echo(a, "a\n", H_WAIT_MS), 0);
+	cr_assert_eq(h_echo(b, "b\n", H_WAIT_MS), 0);
+	victim = worker_of(&d, a);
+	cr_assert_neq(victim, worker_of(&d, b));
+
+	t0 = h_now_ms();
+	cr_assert_eq(kill(victim, SIGKILL), 0);
+	/* Its client sees the end; the other client sees nothing. */
+	cr_assert_leq(h_recv_exact(a, buf, 1, H_WAIT_MS), 0);
+	cr_assert_eq(h_echo(b, "still here\n", H_WAIT_MS), 0);
+	cr_assert_eq(h_wait_workers(d.pid, 3, 1000), 0,
+	    "pool not back to 3 within a second: %d",
+	    h_workers(d.pid, NULL, 0));
+	cr_assert_lt(h_now_ms() - t0, 1500);
+	snprintf(needle, sizeof(needle), "worker_exit pid=%d ", (int)victim);
+	cr_assert_eq(h_log_wait(d.log, needle, 1, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(d.log, "signal=KILL reason=died"), 1);
+	close(a);
+	close(b);
+}
+
+Test(supervise, stuck_lock_holder_is_killed)
+{
+	const char *const over[] = { "pool.worker_timeout=2", NULL };
+	const char *const env[] = { "SOCKBIND_FAILPOINT=log_stop:FREEZE-ME",
+	    NULL };
+	struct h_daemon d;
+	pid_t pids[8], frozen = 0;
+	char needle[64];
+	int a, b, c, i, n, lines;
+	long t0;
+
+	h_start_env(&d, 21610, 21619, over, env);
+	cr_assert_eq(h_wait_workers(d.pid, 3, H_WAIT_MS), 0);
+	a = h_connect(d.port);
+	cr_assert_eq(h_send(a, "FREEZE-ME\n", 10), 0);
+	/* Its worker stops itself holding the log lock, about to log. */
+	t0 = h_now_ms();
+	while (frozen == 0 && h_now_ms() - t0 < H_WAIT_MS) {
+		n = h_workers(d.pid, pids, 8);
+		for (i = 0; i < n && i < 8; i++)
+			if (h_proc_state(pids[i]) == 'T')
+				frozen = pids[i];
+	}
+	cr_assert_gt(frozen, 0, "no worker stopped in the log lock");
+
+	/* Another client: its worker waits for the lock, then goes on once
+	 * the master has killed the stuck one. */
+	b = h_connect(d.port);
+	cr_assert_eq(h_echo(b, "waiting for the lock\n", 4 * H_WAIT_MS), 0,
+	    "deadlock: the lock was never recovered");
+	snprintf(needle, sizeof(needle), "worker_timeout pid=%d ",
+	    (int)frozen);
+	cr_assert_eq(h_log_wait(d.log, needle, 1, H_WAIT_MS), 0);
+	snprintf(needle, sizeof(needle), "worker_exit pid=%d ", (int)frozen);
+	cr_assert_eq(h_log_wait(d.log, needle, 1, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(d.log, "signal=KILL reason=killed"), 1);
+
+	c = h_connect(d.port);
+	cr_assert_eq(h_echo(c, "after\n", H_WAIT_MS), 0);
+	close(b);
+	close(c);
+	close(a);
+	cr_assert_eq(h_log_wait(d.log, "text=\"after\\n\"", 2, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_bad_lines(d.log, &lines), 0);
+	cr_assert_eq(h_wait_workers(d.pid, 3, H_WAIT_MS), 0);
+}
+
+Test(supervise, sigterm_lets_connections_finish)
+{
+	struct h_daemon d;
+	int a, status, refused;
+	long t0;
+
+	h_start(&d, 21620, 21629, NULL);
+	a = h_connect(d.port);
+	cr_assert_eq(h_echo(a, "before\n", H_WAIT_MS), 0);
+	h_signal(&d, SIGTERM);
+	cr_assert_eq(h_log_wait(d.log, " stop signal=TERM mode=graceful", 1,
+	    H_WAIT_MS), 0);
+	/* In flight: still served after the signal. */
+	cr_assert_eq(h_echo(a, "during\n", H_WAIT_MS), 0);
+	cr_assert_eq(h_wait_exit(&d, 200), -1, "exited with a client inside");
+	/* Not accepting any more. */
+	t0 = h_now_ms();
+	do {
+		int fd = h_connect(d.port);
+
+		refused = fd == -1 && errno == ECONNREFUSED;
+		if (fd != -1)
+			close(fd);
+	} while (!refused && h_now_ms() - t0 < H_WAIT_MS);
+	cr_assert(refused, "still accepting after SIGTERM");
+	close(a);
+	status = h_wait_exit(&d, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "status %d", status);
+	cr_assert_eq(h_log_count(d.log, "reason=\"client closed\""), 1);
+	cr_assert_eq(h_log_count(d.log, " exit status=0"), 1);
+}
+
+Test(supervise, sigterm_cuts_at_graceful_timeout)
+{
+	const char *const over[] = { "pool.graceful_timeout=1", NULL };
+	struct h_daemon d;
+	char buf[4];
+	int a, status;
+
+	h_start(&d, 21630, 21639, over);
+	a = h_connect(d.port);
+	cr_assert_eq(h_echo(a, "lingering\n", H_WAIT_MS), 0);
+	h_signal(&d, SIGTERM);
+	cr_assert_eq(h_recv_exact(a, buf, 1, H_WAIT_MS), 0);
+	status = h_wait_exit(&d, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(h_log_count(d.log, "reason=\"server shutdown\""), 1);
+	close(a);
+}
+
+Test(supervise, sigquit_stops_at_once)
+{
+	struct h_daemon d;
+	int a, status;
+
+	h_start(&d, 21640, 21649, NULL);
+	a = h_connect(d.port);
+	cr_assert_eq(h_echo(a, "x\n", H_WAIT_MS), 0);
+	h_signal(&d, SIGQUIT);
+	status = h_wait_exit(&d, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(h_log_count(d.log, "mode=immediate"), 1);
+	close(a);
+}
+
+/* Connect, echo, close: as many times as fit in ms; every one must work. */
+static int
+hammer(int port, int ms, int *done)
+{
+	long t0 = h_now_ms();
+	int fd;
+
+	*done = 0;
+	while (h_now_ms() - t0 < ms && *done < 5000) {
+		if ((fd = h_connect(port)) == -1)
+			return -1;
+		if (h_echo(fd, "reload\n", H_WAIT_MS) == -1) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		(*done)++;
+	}
+	return 0;
+}
+
+Test(supervise, sighup_resizes_pool_without_refusing)
+{
+	const char *const small[] = { "pool.start=2", NULL };
+	const char *const big[] = { "pool.start=5", NULL };
+	struct h_daemon d;
+	pid_t client;
+	int status, done;
+
+	h_start(&d, 21650, 21659, small);
+	cr_assert_eq(h_wait_workers(d.pid, 2, H_WAIT_MS), 0);
+	client = fork();
+	if (client == 0)
+		_exit(hammer(d.port, 1500, &done) == 0 && done > 10 ? 0 : 1);
+	rewrite_config(&d, 21650, 21659, big);
+	h_signal(&d, SIGHUP);
+	cr_assert_eq(h_log_wait(d.log, " reload config=", 1, H_WAIT_MS), 0);
+	cr_assert_eq(waitpid(client, &status, 0), client);
+	cr_assert_eq(status, 0, "a connection failed across the reload");
+	cr_assert_eq(h_wait_workers(d.pid, 5, H_WAIT_MS), 0,
+	    "pool is %d, not 5", h_workers(d.pid, NULL, 0));
+	cr_assert_eq(h_log_count(d.log, "start=5"), 1);
+	cr_assert_eq(h_log_wait(d.log, "reason=retired", 2, H_WAIT_MS), 0);
+}
+
+Test(supervise, sighup_with_bad_config_keeps_serving)
+{
+	struct h_daemon d;
+	pid_t before[8], after[8];
+	FILE *fp;
+	int fd, n;
+
+	h_start(&d, 21660, 21669, NULL);
+	cr_assert_eq(h_wait_workers(d.pid, 3, H_WAIT_MS), 0);
+	n = h_workers(d.pid, before, 8);
+	fp = fopen(d.config, "a");
+	fprintf(fp, "[pool]\nmax_workers = lots\n");
+	fclose(fp);
+	h_signal(&d, SIGHUP);
+	cr_assert_eq(h_log_wait(d.log, " reload_refused ", 1, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(d.log, "max_workers: 'lots' is not a whole "
+	    "number"), 1);
+	fd = h_connect(d.port);
+	cr_assert_eq(h_echo(fd, "still serving\n", H_WAIT_MS), 0);
+	close(fd);
+	cr_assert_eq(h_workers(d.pid, after, 8), n);
+	cr_assert(memcmp(before, after, n * sizeof(pid_t)) == 0,
+	    "workers replaced on a refused reload");
+}
+
+Test(supervise, master_death_ends_workers)
+{
+	struct h_daemon d;
+	pid_t pids[8];
+	int n, i, fd;
+	long t0;
+
+	h_start(&d, 21670, 21679, NULL);
+	cr_assert_eq(h_wait_workers(d.pid, 3, H_WAIT_MS), 0);
+	fd = h_connect(d.port);
+	cr_assert_eq(h_echo(fd, "busy one\n", H_WAIT_MS), 0);
+	n = h_workers(d.pid, pids, 8);
+	cr_assert_eq(n, 3);
+	h_signal(&d, SIGKILL);
+	t0 = h_now_ms();
+	for (i = 0; i < n; i++)
+		while (!h_gone(pids[i]) && h_now_ms() - t0 < 2000)
+			h_pause_ms(5);
+	for (i = 0; i < n; i++)
+		cr_assert(h_gone(pids[i]), "worker %d outlived its master",
+		    (int)pids[i]);
+	cr_assert_lt(h_now_ms() - t0, 1000, "workers took %ld ms to go",
+	    h_now_ms() - t0);
+	close(fd);
+}
+
+Test(supervise, ttin_ttou_change_pool_by_one)
+{
+	struct h_daemon d;
+
+	h_start(&d, 21680, 21689, NULL);
+	cr_assert_eq(h_wait_workers(d.pid, 3, H_WAIT_MS), 0);
+	h_signal(&d, SIGTTIN);
+	cr_assert_eq(h_wait_workers(d.pid, 4, H_WAIT_MS), 0);
+	h_signal(&d, SIGTTOU);
+	cr_assert_eq(h_log_wait(d.log, "reason=ttou", 1, H_WAIT_MS), 0);
+	cr_assert_eq(h_wait_workers(d.pid, 3, H_WAIT_MS), 0);
+	h_signal(&d, SIGTTOU);
+	cr_assert_eq(h_wait_workers(d.pid, 2, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(d.log, "floor=2"), 1);
+}
+
+Test(supervise, usr1_reopens_log)
+{
+	struct h_daemon d;
+	char rotated[PATH_MAX + 8];
+	int fd;
+
+	h_start(&d, 21690, 21699, NULL);
+	snprintf(rotated, sizeof(rotated), "%s.1", d.log);
+	cr_assert_eq(rename(d.log, rotated), 0);
+	h_signal(&d, SIGUSR1);
+	cr_assert_eq(h_log_wait(d.log, " log_reopen ", 1, H_WAIT_MS), 0);
+	/* Workers forked before the signal follow the master. */
+	fd = h_connect(d.port);
+	cr_assert_eq(h_echo(fd, "after rotation\n", H_WAIT_MS), 0);
+	close(fd);
+	cr_assert_eq(h_log_wait(d.log, "text=\"after rotation\\n\"", 2,
+	    H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(rotated, "after rotation"), 0);
+	cr_assert_eq(h_log_count(rotated, " start version="), 1);
+}
+
+Test(supervise, workers_failing_at_start_end_the_master)
+{
+	const char *const env[] = { "SOCKBIND_FAILPOINT=boot_fail", NULL };
+	struct h_daemon d;
+	int status;
+
+	h_start_env(&d, 21700, 21709, NULL, env);
+	status = h_wait_exit(&d, 4 * H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+	    "status %d", status);
+	h_read_output(&d, 1000);
+	cr_assert(strstr(d.err, "workers fail at start-up") != NULL, "%s",
+	    d.err);
+	cr_assert_geq(h_log_count(d.log, "reason=failed_at_start"), 5);
+	cr_assert_eq(access(d.port_file, F_OK), -1);
+}
