@@ -72,7 +72,8 @@ run: deps
 check-unit: $(UNIT)
 	./$(UNIT) --jobs 2
 check-integration: $(INTEG) $(SOCKBIND) $(SOCKBIN)
-	SOCKBIND_BIN=$(CURDIR)/$(SOCKBIND) ./$(INTEG) --jobs 2
+	SOCKBIND_BIN=$(CURDIR)/$(SOCKBIND) SOCKBIN_BIN=$(CURDIR)/$(SOCKBIN) \
+	    ./$(INTEG) --jobs 2
 check-interop: $(SOCKBIND)
 	SOCKBIND_BIN=$(CURDIR)/$(SOCKBIND) $(PYTHON) -m unittest discover -s tests/interop -v
 check: check-unit check-integration check-interop
@@ -80,9 +81,11 @@ check: check-unit check-integration check-interop
 # The same suite, built and run under AddressSanitizer and UBSan.
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=all
+SAN_ENV   := LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 sanitize: deps
-	@$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="$(SAN_FLAGS)" \
-	    LDFLAGS="$(SAN_FLAGS)" check
+	@$(SAN_ENV) $(MAKE) --no-print-directory BUILD=build/asan \
+	    CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" check
 
 test: deps
 	@$(MAKE) --no-print-directory check
