@@ -333,3 +333,136 @@ Test(start, notifies_systemd)
 	close(fd);
 	unlink(sun.sun_path);
 }
+
+/* The process title: /proc/PID/cmdline up to its first NUL, as ps shows. */
+static void
+proc_title(pid_t pid, char *buf, size_t len)
+{
+	char path[64], *text;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	text = h_slurp(path, NULL);
+	cr_assert_not_null(text);
+	strlcpy(buf, text, len);
+	free(text);
+}
+
+static int
+wait_title(pid_t pid, const char *expect)
+{
+	char title[256];
+	long deadline = h_now_ms() + H_WAIT_MS;
+
+	do {
+		proc_title(pid, title, sizeof(title));
+		if (strcmp(title, expect) == 0)
+			return 0;
+		h_pause_ms(5);
+	} while (h_now_ms() < deadline);
+	cr_log_error("title '%s', expected '%s'", title, expect);
+	return -1;
+}
+
+Test(start, process_titles_name_roles)
+{
+	struct h_daemon d;
+	char expect[128];
+	pid_t pids[8], busy;
+	int fd, n, i;
+
+	h_start(&d, 21080, 21089, NULL);
+	snprintf(expect, sizeof(expect), "sockbind: master port %d", d.port);
+	cr_assert_eq(wait_title(d.pid, expect), 0);
+	cr_assert_eq(h_wait_workers(d.pid, 3, H_WAIT_MS), 0);
+	n = h_workers(d.pid, pids, 8);
+	fd = h_connect(d.port);
+	cr_assert_eq(h_echo(fd, "title\n", H_WAIT_MS), 0);
+	snprintf(expect, sizeof(expect), "connect client=127.0.0.1:%d ",
+	    h_local_port(fd));
+	busy = h_log_pid_of(d.log, expect);
+	snprintf(expect, sizeof(expect), "sockbind: worker 127.0.0.1:%d echo",
+	    h_local_port(fd));
+	cr_assert_eq(wait_title(busy, expect), 0);
+	for (i = 0; i < n; i++)
+		if (pids[i] != busy)
+			cr_assert_eq(wait_title(pids[i],
+			    "sockbind: worker idle"), 0);
+	close(fd);
+}
+
+static uid_t
+proc_uid(pid_t pid)
+{
+	char path[64], *text, *p;
+	uid_t uid;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	text = h_slurp(path, NULL);
+	cr_assert_not_null(text);
+	p = strstr(text, "\nUid:");
+	cr_assert_not_null(p);
+	uid = (uid_t)strtoul(p + 5, NULL, 10);
+	free(text);
+	return uid;
+}
+
+Test(start, drops_privileges_to_user)
+{
+	const char *const over[] = { "server.user=nobody", NULL };
+	struct h_daemon d;
+	pid_t pids[8];
+	int n, i, fd;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root");
+	h_start(&d, 21090, 21099, over);
+	cr_assert_eq(h_wait_workers(d.pid, 3, H_WAIT_MS), 0);
+	cr_assert_eq(proc_uid(d.pid), 65534, "master still root");
+	n = h_workers(d.pid, pids, 8);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(proc_uid(pids[i]), 65534, "worker still root");
+	fd = h_connect(d.port);
+	cr_assert_eq(h_echo(fd, "as nobody\n", H_WAIT_MS), 0);
+	close(fd);
+	cr_assert_eq(h_log_count(d.log, " privileges user=nobody uid=65534"),
+	    1);
+	cr_assert_eq(h_log_wait(d.log, "text=\"as nobody\\n\"", 2, H_WAIT_MS),
+	    0, "workers cannot write the log after the drop");
+}
+
+static int
+connect6(int port)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sin6.sin6_port = htons(port);
+	sin6.sin6_addr = in6addr_loopback;
+	if (fd == -1 || connect(fd, (struct sockaddr *)&sin6,
+	    sizeof(sin6)) == -1)
+		return -1;
+	return fd;
+}
+
+Test(start, star_listens_on_ipv4_and_ipv6)
+{
+	const char *const over[] = { "server.listen=*", NULL };
+	struct h_daemon d;
+	int fd4, fd6;
+
+	if (access("/proc/net/if_inet6", F_OK) == -1)
+		cr_skip_test("no IPv6 on this machine");
+	h_start(&d, 21100, 21109, over);
+	cr_assert(strstr(d.out, "listening on [::]:") != NULL, "%s", d.out);
+	fd4 = h_connect(d.port);
+	fd6 = connect6(d.port);
+	cr_assert_geq(fd4, 0);
+	cr_assert_geq(fd6, 0);
+	cr_assert_eq(h_echo(fd4, "four\n", H_WAIT_MS), 0);
+	cr_assert_eq(h_echo(fd6, "six\n", H_WAIT_MS), 0);
+	/* IPv4 clients are shown as IPv4, not as ::ffff:127.0.0.1. */
+	cr_assert_eq(h_log_count(d.log, "connect client=127.0.0.1:"), 1);
+	cr_assert_eq(h_log_count(d.log, "connect client=[::1]:"), 1);
+	close(fd4);
+	close(fd6);
+}
