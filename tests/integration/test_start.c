@@ -341,10 +341,16 @@ proc_title(pid_t pid, char *buf, size_t len)
 	char path[64], *text;
 
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	size_t n;
+
 	text = h_slurp(path, NULL);
 	cr_assert_not_null(text);
 	strlcpy(buf, text, len);
 	free(text);
+	/* libbsd pads a title exactly as long as the old argv[0]. */
+	n = strlen(buf);
+	while (n > 0 && buf[n - 1] == ' ')
+		buf[--n] = '\0';
 }
 
 static int

@@ -120,11 +120,14 @@ Test(supervise, stuck_lock_holder_is_killed)
 Test(supervise, sigterm_lets_connections_finish)
 {
 	struct h_daemon d;
+	char needle[96];
 	int a, status, refused;
 	long t0;
 
 	h_start(&d, 21620, 21629, NULL);
 	a = h_connect(d.port);
+	snprintf(needle, sizeof(needle), "client=127.0.0.1:%d reason=\"client "
+	    "closed\"", h_local_port(a));
 	cr_assert_eq(h_echo(a, "before\n", H_WAIT_MS), 0);
 	h_signal(&d, SIGTERM);
 	cr_assert_eq(h_log_wait(d.log, " stop signal=TERM mode=graceful", 1,
@@ -146,7 +149,9 @@ Test(supervise, sigterm_lets_connections_finish)
 	status = h_wait_exit(&d, H_WAIT_MS);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "status %d", status);
-	cr_assert_eq(h_log_count(d.log, "reason=\"client closed\""), 1);
+	/* Probes that got in before the last listener closed may be logged
+	 * too; the client in flight must have ended on its own terms. */
+	cr_assert_eq(h_log_count(d.log, needle), 1);
 	cr_assert_eq(h_log_count(d.log, " exit status=0"), 1);
 }
 
