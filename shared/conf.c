@@ -12,6 +12,7 @@
 #include <iniparser/iniparser.h>
 
 #include "shared/conf.h"
+#include "shared/utf8.h"
 
 /* iniparser reports syntax errors through a callback; keep the first. */
 static char	parse_error[256];
@@ -93,6 +94,15 @@ toolong:
 }
 
 int
+conf_check_utf8(const char *value, char *why, size_t whylen)
+{
+	if (utf8_valid((const unsigned char *)value, strlen(value)))
+		return 0;
+	snprintf(why, whylen, "not valid UTF-8");
+	return -1;
+}
+
+int
 conf_defaults(const struct conf_key *keys, size_t nkeys, void *dst,
     char *err, size_t errlen)
 {
@@ -131,6 +141,15 @@ conf_check_names(dictionary *d, const char *path, const struct conf_key *keys,
 	const char **names, *sec, *key;
 	int i, j, n;
 
+	/* iniparser files a key above every section as ":key"; nothing can
+	 * ask for it, so it would be silently ignored. */
+	for (i = 0; i < d->size; i++) {
+		if (d->key[i] != NULL && d->key[i][0] == ':') {
+			snprintf(err, errlen, "%s: %s: key outside any section",
+			    path, d->key[i] + 1);
+			return -1;
+		}
+	}
 	for (i = 0; i < iniparser_getnsec(d); i++) {
 		sec = iniparser_getsecname(d, i);
 		if (conf_find(keys, nkeys, sec, NULL) == NULL) {

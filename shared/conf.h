@@ -50,6 +50,7 @@ struct conf_key {
 
 int	conf_load(const char *path, const struct conf_key *keys, size_t nkeys,
 	    void *dst, char *err, size_t errlen);
+int	conf_check_utf8(const char *value, char *why, size_t whylen);
 int	conf_defaults(const struct conf_key *keys, size_t nkeys, void *dst,
 	    char *err, size_t errlen);
 

@@ -40,7 +40,8 @@ static char	*recbuf;		/* one formatted record */
 static size_t	 recsize;
 static char	*pending;		/* records waiting for the lock */
 static size_t	 pending_len;
-static int	 pending_reopen;
+static int	 pending_reopen;		/* asked while the lock was busy */
+static char	 pending_path[PATH_MAX];	/* "" : reopen the same path */
 static unsigned long pending_lost;	/* dropped while the lock was busy */
 static int	(*wait_hook)(void);
 static void	(*fault_hook)(const char *, size_t);
@@ -64,10 +65,22 @@ log_open_file(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+/* A child starts with nothing held back: its parent will write those. */
+static void
+log_atfork_child(void)
+{
+	pending_len = 0;
+	pending_lost = 0;
+	pending_reopen = 0;
+	pending_path[0] = '\0';
+}
+
 int
 log_open(const char *path, const char *id, size_t maxmsg, char *err,
     size_t errlen)
 {
+	static int atfork_done;
+
 	pthread_mutexattr_t attr;
 	int fd;
 
@@ -92,6 +105,8 @@ log_open(const char *path, const char *id, size_t maxmsg, char *err,
 	pthread_mutexattr_destroy(&attr);
 	strlcpy(shared->path, path, sizeof(shared->path));
 	strlcpy(ident, id, sizeof(ident));
+	if (!atfork_done && pthread_atfork(NULL, NULL, log_atfork_child) == 0)
+		atfork_done = 1;
 	log_fdesc = fd;
 	generation = 0;
 	if (log_set_max_message(maxmsg) == -1) {
@@ -233,8 +248,11 @@ log_write_locked(const char *buf, size_t len)
 		}
 		generation = shared->generation;
 	}
-	shared->lost += pending_lost;
-	pending_lost = 0;
+	if (pending_lost > 0) {
+		shared->lost += pending_lost;
+		shared->lost_errno = ENOBUFS;
+		pending_lost = 0;
+	}
 	if (shared->lost > 0) {
 		timefmt_now(ts);
 		n = snprintf(note, sizeof(note),
@@ -260,7 +278,7 @@ log_pending_add(const char *buf, size_t len)
 	if (pending_len + len > LOG_PENDING_MAX ||
 	    (p = realloc(pending, pending_len + len)) == NULL) {
 		pending_lost++;
-		return;
+		return;	/* reported with ENOBUFS once the lock frees */
 	}
 	pending = p;
 	memcpy(pending + pending_len, buf, len);
@@ -273,6 +291,9 @@ log_reopen_locked(void)
 	char err[PATH_MAX + 64];
 	int fd;
 
+	if (pending_path[0] != '\0')
+		strlcpy(shared->path, pending_path, sizeof(shared->path));
+	pending_path[0] = '\0';
 	shared->generation++;
 	if ((fd = log_open_file(shared->path, err, sizeof(err))) != -1) {
 		close(log_fdesc);
@@ -313,15 +334,11 @@ log_reopen(const char *path, char *err, size_t errlen)
 			return -1;
 		close(fd);
 	}
-	if (log_lock() == -1) {
-		/* Busy: done by log_flush_pending() once the lock frees. */
-		if (path != NULL)
-			strlcpy(shared->path, path, sizeof(shared->path));
-		pending_reopen = 1;
-		return 0;
-	}
-	if (path != NULL)
-		strlcpy(shared->path, path, sizeof(shared->path));
+	/* The shared path changes only under the lock: keep it until then. */
+	strlcpy(pending_path, path != NULL ? path : "", sizeof(pending_path));
+	pending_reopen = 1;
+	if (log_lock() == -1)
+		return 0;	/* done by the first record that gets it */
 	log_reopen_locked();
 	log_unlock();
 	return 0;
@@ -338,6 +355,10 @@ log_emit(size_t len)
 		log_pending_add(recbuf, len);
 		return;
 	}
+	/* A reopen asked while the lock was busy comes first; the records
+	 * held back then go to the new file, in order, none lost. */
+	if (pending_reopen)
+		log_reopen_locked();
 	if (pending_len > 0) {
 		log_write_locked(pending, pending_len);
 		pending_len = 0;
@@ -362,7 +383,7 @@ log_vfields(size_t off, const char *fmt, va_list ap)
 {
 	int n;
 
-	if (fmt == NULL || *fmt == '\0')
+	if (fmt == NULL || *fmt == '\0' || off + 2 >= LOG_FIELDS_MAX)
 		return off;
 	recbuf[off++] = ' ';
 	n = vsnprintf(recbuf + off, LOG_FIELDS_MAX - off, fmt, ap);
