@@ -37,6 +37,16 @@ struct config {
 	/* [limits] */
 	int	idle_timeout;
 	int	session_timeout;
+	int	max_frame;
+	/* [mirror] */
+	int	delay_ms;
+	char	signature[256];
+	int	keep_case;
+	/* [pingpong] */
+	char	pingpong_file[PATH_MAX];
+	/* [upload] */
+	char	upload_dir[PATH_MAX];
+	int	upload_max_size;
 	/* [log] */
 	char	log_path[PATH_MAX];
 	int	max_message;

@@ -15,11 +15,12 @@
 
 void
 conn_open(struct conn *c, int fd, const struct sockaddr *peer,
-    const char *service, const struct config *cfg)
+    const char *service, int log_text, const struct config *cfg)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->service = service;
+	c->log_text = log_text;
 	net_addr_str(peer, c->peer, sizeof(c->peer));
 	c->opened_ms = c->last_io_ms = timefmt_mono_ms();
 	c->idle_ms = (uint64_t)cfg->idle_timeout * 1000;
@@ -28,8 +29,17 @@ conn_open(struct conn *c, int fd, const struct sockaddr *peer,
 }
 
 static int
+conn_end(struct conn *c, enum conn_end end, const char *reason)
+{
+	c->end = end;
+	c->reason = reason;
+	return end == CONN_EOF ? 0 : -1;
+}
+
+static int
 conn_fail(struct conn *c, const char *what, int err)
 {
+	c->end = CONN_ERROR;
 	if (err == ECONNRESET || err == EPIPE)
 		c->reason = "connection reset by client";
 	else {
@@ -41,26 +51,27 @@ conn_fail(struct conn *c, const char *what, int err)
 }
 
 /*
- * Wait until fd is ready for events, a limit runs out, or the worker must
- * stop. Returns 0 when ready, -1 with c->reason set otherwise.
+ * Wait until fd is ready for events (1), limit_ms passes (0; -1: no limit),
+ * a time limit of the connection runs out or the worker must stop (-1, with
+ * c->end and c->reason set).
  */
 static int
-conn_wait(struct conn *c, short events)
+conn_wait(struct conn *c, short events, int limit_ms)
 {
 	struct pollfd pfd = { c->fd, events, 0 };
-	uint64_t now, wait, left;
+	uint64_t now, wait, left, until = 0;
 	int n;
 
+	if (limit_ms >= 0)
+		until = timefmt_mono_ms() + limit_ms;
 	for (;;) {
 		now = timefmt_mono_ms();
-		if (c->session_ms && now - c->opened_ms >= c->session_ms) {
-			c->reason = "session timeout";
-			return -1;
-		}
-		if (c->idle_ms && now - c->last_io_ms >= c->idle_ms) {
-			c->reason = "idle timeout";
-			return -1;
-		}
+		if (c->session_ms && now - c->opened_ms >= c->session_ms)
+			return conn_end(c, CONN_TIMEOUT, "session timeout");
+		if (c->idle_ms && now - c->last_io_ms >= c->idle_ms)
+			return conn_end(c, CONN_TIMEOUT, "idle timeout");
+		if (limit_ms >= 0 && now >= until)
+			return 0;
 		wait = CONN_SLICE_MS;
 		if (c->session_ms &&
 		    (left = c->opened_ms + c->session_ms - now) < wait)
@@ -68,14 +79,48 @@ conn_wait(struct conn *c, short events)
 		if (c->idle_ms &&
 		    (left = c->last_io_ms + c->idle_ms - now) < wait)
 			wait = left;
-		n = poll(&pfd, 1, (int)wait);
-		if (worker_tick(n == 0, &c->reason) == -1)
+		if (limit_ms >= 0 && until - now < wait)
+			wait = until - now;
+		n = poll(&pfd, events ? 1 : 0, (int)wait);
+		if (worker_tick(n == 0, &c->reason) == -1) {
+			c->end = CONN_SHUTDOWN;
 			return -1;
+		}
 		if (n > 0)
-			return 0;
+			return 1;
 		if (n == -1 && errno != EINTR)
 			return conn_fail(c, "poll", errno);
 	}
+}
+
+int
+conn_readable(struct conn *c, int ms)
+{
+	return conn_wait(c, POLLIN, ms);
+}
+
+int
+conn_pause(struct conn *c, int ms)
+{
+	uint64_t until = timefmt_mono_ms() + ms, now;
+
+	/* Work is not idleness: the client is waiting on us. */
+	while ((now = timefmt_mono_ms()) < until) {
+		c->last_io_ms = now;
+		if (conn_wait(c, 0, (int)(until - now)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+void
+conn_notify(struct conn *c, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	n = send(c->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n > 0)
+		c->bytes_out += n;
 }
 
 ssize_t
@@ -92,14 +137,14 @@ conn_read(struct conn *c, void *buf, size_t len)
 			return n;
 		}
 		if (n == 0) {
-			c->reason = "client closed";
+			conn_end(c, CONN_EOF, "client closed");
 			return 0;
 		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
 			return conn_fail(c, "read", errno);
-		if (conn_wait(c, POLLIN) == -1)
+		if (conn_wait(c, POLLIN, -1) == -1)
 			return -1;
 	}
 }
@@ -123,7 +168,7 @@ conn_write(struct conn *c, const void *buf, size_t len)
 			continue;
 		if (n == -1 && errno != EAGAIN)
 			return conn_fail(c, "write", errno);
-		if (conn_wait(c, POLLOUT) == -1)
+		if (conn_wait(c, POLLOUT, -1) == -1)
 			return -1;
 	}
 	return 0;
@@ -141,14 +186,24 @@ conn_close(struct conn *c)
 	c->fd = -1;
 }
 
+static void
+conn_log_message(struct conn *c, const char *event, const void *buf,
+    size_t len)
+{
+	if (c->log_text)
+		log_text(event, buf, len, "client=%s", c->peer);
+	else
+		log_event(event, "client=%s bytes=%zu text=-", c->peer, len);
+}
+
 void
 conn_log_recv(struct conn *c, const void *buf, size_t len)
 {
-	log_text("recv", buf, len, "client=%s", c->peer);
+	conn_log_message(c, "recv", buf, len);
 }
 
 void
 conn_log_sent(struct conn *c, const void *buf, size_t len)
 {
-	log_text("sent", buf, len, "client=%s", c->peer);
+	conn_log_message(c, "sent", buf, len);
 }

@@ -7,8 +7,15 @@
  * way) and the session timeout (the connection's lifetime). conn_read()
  * returns bytes read, 0 when the client closed, -1 when the connection must
  * end; conn_write() returns 0 once everything is sent, or -1. After a 0 or -1
- * conn->reason says why, in words for the log. conn_open() logs the connect
- * record and conn_close() the disconnect record (reason, duration, bytes).
+ * conn->reason says why, in words for the log, and conn->end what kind of end
+ * it is, so a service can tell the client where its protocol allows.
+ * conn_readable() waits at most ms for input: 1 when there is some, 0 when
+ * none came, -1 when the connection must end. conn_pause() waits ms (as
+ * simulated work) while staying responsive to stop requests: 0, or -1.
+ * conn_notify() sends a last short message without waiting (best effort).
+ * conn_open() logs the connect record and conn_close() the disconnect record
+ * (reason, duration, bytes). conn_log_recv/sent() log a message's text, or
+ * only its size when the service keeps text out of the log.
  */
 #ifndef SOCKBIND_CONN_H
 #define SOCKBIND_CONN_H
@@ -22,6 +29,14 @@
 
 struct config;
 
+enum conn_end {
+	CONN_OPEN = 0,
+	CONN_EOF,		/* the client closed */
+	CONN_TIMEOUT,		/* idle or session limit */
+	CONN_SHUTDOWN,		/* the server is stopping */
+	CONN_ERROR,		/* reset, or a system error */
+};
+
 struct conn {
 	int		 fd;
 	char		 peer[NET_ADDRSTRLEN];
@@ -32,14 +47,19 @@ struct conn {
 	uint64_t	 session_ms;	/* 0: no lifetime limit */
 	uint64_t	 bytes_in;
 	uint64_t	 bytes_out;
+	int		 log_text;	/* message text goes to the log */
+	enum conn_end	 end;
 	const char	*reason;
 	char		 reason_buf[128];
 };
 
 void	conn_open(struct conn *, int fd, const struct sockaddr *peer,
-	    const char *service, const struct config *);
+	    const char *service, int log_text, const struct config *);
 ssize_t	conn_read(struct conn *, void *buf, size_t len);
 int	conn_write(struct conn *, const void *buf, size_t len);
+int	conn_readable(struct conn *, int ms);
+int	conn_pause(struct conn *, int ms);
+void	conn_notify(struct conn *, const void *buf, size_t len);
 void	conn_close(struct conn *);
 
 void	conn_log_recv(struct conn *, const void *buf, size_t len);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -155,6 +156,7 @@ master_spawn(void)
 		worker_main(&args);
 	}
 	children[i].pid = pid;
+	scoreboard_set_owner(i, pid);
 	children[i].spawned_ms = timefmt_mono_ms();
 	children[i].gen = gen;
 	children[i].retiring = children[i].killed = 0;
@@ -252,6 +254,7 @@ master_reaped(int i, int status)
 		respawn_after_ms = now + pool_respawn_delay_ms(rapid_deaths);
 	}
 	c->pid = 0;
+	scoreboard_set_owner(i, 0);
 }
 
 static void
@@ -514,6 +517,9 @@ master_run(struct master_env *e)
 	pool_floor = env->cfg.start;
 	if (scoreboard_init(MASTER_SLOTS, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	scoreboard_header()->master = getpid();
+	scoreboard_header()->port = env->port;
+	scoreboard_header()->started = time(NULL);
 	master_signals();
 	setproctitle("master port %d", env->port);
 	master_manage();

@@ -8,22 +8,50 @@
 #include "daemon/scoreboard.h"
 #include "shared/timefmt.h"
 
+static struct sb_header	*header;
+static pid_t		*owners;	/* master-written, one per slot */
 static struct sb_slot	*slots;
 static size_t		 nslots;
 
 int
 scoreboard_init(size_t n, char *err, size_t errlen)
 {
+	size_t hsize = sizeof(*header), osize = n * sizeof(*owners);
+	char *base;
+
+	/* Keep the slots cache-line aligned after the header and owners. */
+	osize = (hsize + osize + 63) / 64 * 64 - hsize;
 	/* Pages of slots never used are never touched, so cost nothing. */
-	slots = mmap(NULL, n * sizeof(*slots), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (slots == MAP_FAILED) {
-		slots = NULL;
+	base = mmap(NULL, hsize + osize + n * sizeof(*slots),
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED) {
 		snprintf(err, errlen, "scoreboard: %s", strerror(errno));
 		return -1;
 	}
+	header = (struct sb_header *)base;
+	owners = (pid_t *)(base + hsize);
+	slots = (struct sb_slot *)(base + hsize + osize);
 	nslots = n;
 	return 0;
+}
+
+struct sb_header *
+scoreboard_header(void)
+{
+	return header;
+}
+
+void
+scoreboard_set_owner(size_t i, pid_t pid)
+{
+	if (i < nslots)
+		__atomic_store_n(&owners[i], pid, __ATOMIC_RELEASE);
+}
+
+pid_t
+scoreboard_owner(size_t i)
+{
+	return i < nslots ? __atomic_load_n(&owners[i], __ATOMIC_ACQUIRE) : 0;
 }
 
 size_t

@@ -4,7 +4,10 @@
  * One slot per worker. A worker writes only its own slot; the master only
  * reads, and trusts a slot only while its pid is the child's it forked there
  * (a slot keeps its last occupant's values until the next one writes).
- * Numbers are stored and loaded atomically; the text fields are for display.
+ * The header is the master's: it writes it, workers only read it (for the
+ * STATUS view): when the server started, its port, and which pid owns each
+ * slot now (0: free). Numbers are stored and loaded atomically; the text
+ * fields are for display.
  */
 #ifndef SOCKBIND_SCOREBOARD_H
 #define SOCKBIND_SCOREBOARD_H
@@ -34,7 +37,17 @@ struct sb_slot {
 	char		service[16];
 } __attribute__((aligned(64)));
 
+struct sb_header {
+	pid_t		master;
+	int		port;
+	int64_t		started;	/* time(2) of the start */
+	char		service[16];
+};
+
 int		 scoreboard_init(size_t nslots, char *err, size_t errlen);
+struct sb_header *scoreboard_header(void);
+void		 scoreboard_set_owner(size_t slot, pid_t pid);
+pid_t		 scoreboard_owner(size_t slot);
 size_t		 scoreboard_size(void);
 struct sb_slot	*scoreboard_slot(size_t i);
 const char	*scoreboard_state_name(int state);

@@ -5,7 +5,11 @@
 #include "daemon/service.h"
 
 static const struct service services[] = {
-	{ "echo", echo_serve },
+	{ "session",	session_serve,	1 },
+	{ "echo",	echo_serve,	1 },
+	{ "mirror",	mirror_serve,	1 },
+	{ "pingpong",	pingpong_serve,	1 },
+	{ "upload",	upload_serve,	1 },
 };
 
 const struct service *

@@ -1,15 +1,23 @@
 /*
  * service.h -- the services a worker can run on a connection.
  *
- * A service is a name and a function that serves one accepted connection
- * until it ends (the caller logs connect and disconnect and closes it).
- * Adding a service means one file under daemon/services/ and one line in the
- * table in service.c.
+ * A service is a name, a function that serves one accepted connection until
+ * it ends (the caller logs connect and disconnect and closes it), and what it
+ * logs: with log_text set, each message's text goes to the log; without, only
+ * its size (for services that carry secrets). Adding a service means one file
+ * under daemon/services/ and one line in the table in service.c.
+ *
+ * The prototypes below are grouped by the file that defines them; the
+ * session service reuses the building blocks of mirror and upload.
  */
 #ifndef SOCKBIND_SERVICE_H
 #define SOCKBIND_SERVICE_H
 
+#include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include <sodium.h>
 
 struct conn;
 struct config;
@@ -17,6 +25,7 @@ struct config;
 struct service {
 	const char	*name;
 	void		(*serve)(struct conn *, const struct config *);
+	int		 log_text;
 };
 
 const struct service	*service_find(const char *name);
@@ -24,5 +33,54 @@ int	service_check_name(const char *value, char *why, size_t whylen);
 
 /* services/echo.c */
 void	echo_serve(struct conn *, const struct config *);
+
+/* services/mirror.c: the reply text for one message, malloc'd; NULL when
+ * text is not valid UTF-8 (*bad: offset of the first bad byte). */
+char	*mirror_text(const struct config *, const char *text, size_t len,
+	    size_t *bad);
+void	mirror_serve(struct conn *, const struct config *);
+
+/* services/pingpong.c: the code-word scanner takes one byte at a time. */
+enum pingpong_token {
+	PINGPONG_NONE = 0,	/* nothing complete yet */
+	PINGPONG_CODE1,		/* _code1g: the client holds the file */
+	PINGPONG_CODE2,		/* _code2g: the client released it */
+	PINGPONG_GARBAGE,	/* the first byte of something else */
+};
+struct pingpong_scanner {
+	char	word[8];
+	size_t	len;
+	int	in_garbage;
+};
+enum pingpong_token pingpong_scan(struct pingpong_scanner *, unsigned char);
+void	pingpong_serve(struct conn *, const struct config *);
+
+/* services/upload.c: store a file under [upload] dir, never half-written
+ * under its final name. upload_write() returns 0, -1 on a write error or
+ * -2 past max_size; the others 0 or -1; errors are described in err. */
+struct upload {
+	int				fd;
+	char				tmp[PATH_MAX];
+	uint64_t			size;
+	uint64_t			max;
+	const struct config		*cfg;
+	crypto_hash_sha256_state	sha;
+};
+#define UPLOAD_NAME_MAX	128
+#define UPLOAD_HEX_LEN	(crypto_hash_sha256_BYTES * 2 + 1)
+
+int	upload_begin(struct upload *, const struct config *, char *err,
+	    size_t errlen);
+int	upload_write(struct upload *, const void *buf, size_t len, char *err,
+	    size_t errlen);
+void	upload_digest(struct upload *, char hex[UPLOAD_HEX_LEN]);
+int	upload_commit(struct upload *, const char *name, char *stored,
+	    size_t storedlen, char *err, size_t errlen);
+void	upload_abort(struct upload *);
+void	upload_sanitize_name(const char *in, char *out, size_t outlen);
+void	upload_serve(struct conn *, const struct config *);
+
+/* services/session.c */
+void	session_serve(struct conn *, const struct config *);
 
 #endif

@@ -146,7 +146,7 @@ worker_serve(int fd, const struct sockaddr *peer, const struct config *cfg)
 	const struct service *svc = service_find(cfg->service);
 	struct conn c;
 
-	conn_open(&c, fd, peer, svc->name, cfg);
+	conn_open(&c, fd, peer, svc->name, svc->log_text, cfg);
 	scoreboard_set(slot, SB_BUSY, c.peer);
 	setproctitle("worker %s %s", c.peer, svc->name);
 	svc->serve(&c, cfg);

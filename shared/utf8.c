@@ -1,4 +1,9 @@
-/* utf8.c -- strict UTF-8 decoding and encoding. */
+/* utf8.c -- strict UTF-8 decoding, encoding, checking and reversal. */
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wctype.h>
+
 #include "shared/utf8.h"
 
 int
@@ -85,4 +90,153 @@ utf8_valid(const unsigned char *s, size_t len)
 		off += n;
 	}
 	return 1;
+}
+
+int
+utf8_check(const void *buf, size_t len, size_t *bad)
+{
+	const unsigned char *s = buf;
+	size_t off = 0;
+	uint32_t cp;
+	int n;
+
+	while (off < len) {
+		if ((n = utf8_decode(s + off, len - off, &cp)) < 0 ||
+		    cp == 0) {
+			*bad = off;
+			return -1;
+		}
+		off += n;
+	}
+	return 0;
+}
+
+size_t
+utf8_tail(const void *buf, size_t len)
+{
+	const unsigned char *s = buf;
+	uint32_t cp;
+	size_t back;
+
+	/* A cut sequence starts at most 3 bytes before the end. */
+	for (back = 1; back <= 3 && back <= len; back++) {
+		if ((s[len - back] & 0xc0) != 0x80) {
+			return utf8_decode(s + len - back, back, &cp) == -2 ?
+			    back : 0;
+		}
+	}
+	return 0;
+}
+
+/* Unicode case mapping without touching the program's global locale. */
+static locale_t
+utf8_locale(void)
+{
+	static locale_t loc;
+
+	if (loc == (locale_t)0)
+		loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	return loc;
+}
+
+/* Case class of a code point: 1 upper, 2 lower, 0 neither. */
+static unsigned char
+utf8_case(uint32_t cp, locale_t loc)
+{
+	return iswupper_l(cp, loc) ? 1 : iswlower_l(cp, loc) ? 2 : 0;
+}
+
+/*
+ * out[0..n) is in[0..n) reversed. Give each word of out (a run of non-space)
+ * the case pattern its letters had in their word of in, counted from the
+ * word's start: the j-th letter of a reversed word takes the case of the
+ * j-th letter of that word before (punctuation does not count).
+ * "Титов Юрий Павлович" becomes "Чиволвап Йирю Вотит", "Hello, World!"
+ * becomes "!Dlrow ,Olleh": capitals stay at the start of each word.
+ */
+static void
+utf8_keep_case(const uint32_t *in, uint32_t *out, size_t n, locale_t loc)
+{
+	size_t *start, nwords = 0, i, k = 0, src = 0, w = 0;
+	int inword = 0;
+
+	if ((start = malloc((n + 1) * sizeof(*start))) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (iswspace_l(in[i], loc))
+			inword = 0;
+		else if (!inword) {
+			inword = 1;
+			start[nwords++] = i;
+		}
+	}
+	inword = 0;
+	for (i = 0; i < n; i++) {
+		if (iswspace_l(out[i], loc)) {
+			inword = 0;
+			continue;
+		}
+		if (!inword) {
+			/* Word k of out is word nwords-1-k of in, reversed. */
+			inword = 1;
+			k = w++;
+			src = k < nwords ? start[nwords - 1 - k] : n;
+		}
+		if (!iswalpha_l(out[i], loc))
+			continue;
+		/* The source word's next letter gives the case. */
+		while (src < n && !iswspace_l(in[src], loc) &&
+		    !iswalpha_l(in[src], loc))
+			src++;
+		if (src < n && !iswspace_l(in[src], loc)) {
+			switch (utf8_case(in[src], loc)) {
+			case 1:
+				out[i] = towupper_l(out[i], loc);
+				break;
+			case 2:
+				out[i] = towlower_l(out[i], loc);
+				break;
+			}
+			src++;
+		}
+	}
+	free(start);
+}
+
+long
+utf8_reverse(const void *buf, size_t len, int keep_case, char *out,
+    size_t outsize, size_t *bad)
+{
+	const unsigned char *s = buf;
+	locale_t loc = keep_case ? utf8_locale() : (locale_t)0;
+	uint32_t *cps, *rev, cp;
+	unsigned char enc[4];
+	size_t n = 0, off = 0, i, o = 0;
+	int k;
+
+	if ((cps = malloc(2 * (len + 1) * sizeof(*cps))) == NULL)
+		return -2;
+	rev = cps + len + 1;
+	while (off < len) {
+		if ((k = utf8_decode(s + off, len - off, &cp)) < 0) {
+			*bad = off;
+			free(cps);
+			return -1;
+		}
+		cps[n++] = cp;
+		off += k;
+	}
+	for (i = 0; i < n; i++)
+		rev[i] = cps[n - 1 - i];
+	if (loc)
+		utf8_keep_case(cps, rev, n, loc);
+	for (i = 0; i < n; i++) {
+		if ((k = utf8_encode(rev[i], enc)) < 0 || o + k >= outsize)
+			break;
+		memcpy(out + o, enc, k);
+		o += k;
+	}
+	out[o] = '\0';
+	free(cps);
+	return (long)o;
 }

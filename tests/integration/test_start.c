@@ -182,7 +182,8 @@ Test(start, config_bad_listen_address)
 Test(start, config_unknown_service)
 {
 	expect_config_error("[server]\nservice = gopher\n",
-	    "%s: [server] service: unknown service 'gopher' (known: echo)\n");
+	    "%s: [server] service: unknown service 'gopher' (known: session "
+	    "echo mirror pingpong upload)\n");
 }
 
 Test(start, config_inconsistent)

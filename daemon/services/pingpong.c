@@ -1,0 +1,157 @@
+/*
+ * pingpong.c -- the code-word exchange over a shared file.
+ *
+ * The client sends _code1g (it holds [pingpong] file), writes its data into
+ * the file, sends _code2g (released); the server reads the file, logs what it
+ * read, writes "pong" into it and replies _code3g. Code words may come split
+ * or coalesced in any way; whitespace between them is ignored; anything else
+ * gets an "ERR ..." line.
+ */
+#include <sys/file.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/config.h"
+#include "daemon/conn.h"
+#include "daemon/service.h"
+#include "shared/log.h"
+
+#define PINGPONG_READ_MAX	65536
+#define PINGPONG_WORD_LEN	7
+
+static const char code1[] = "_code1g", code2[] = "_code2g",
+    code3[] = "_code3g";
+
+static int
+pingpong_space(unsigned char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+enum pingpong_token
+pingpong_scan(struct pingpong_scanner *s, unsigned char ch)
+{
+	if (s->in_garbage) {
+		/* Skip to where a code word could start again. */
+		if (ch != '_' && !pingpong_space(ch))
+			return PINGPONG_NONE;
+		s->in_garbage = 0;
+	}
+	if (s->len == 0 && pingpong_space(ch))
+		return PINGPONG_NONE;
+	s->word[s->len++] = ch;
+	if (strncmp(s->word, code1, s->len) != 0 &&
+	    strncmp(s->word, code2, s->len) != 0) {
+		/* A '_' that broke a word may start the next one. */
+		if (ch == '_' && s->len > 1) {
+			s->word[0] = '_';
+			s->len = 1;
+		} else {
+			s->len = 0;
+			s->in_garbage = 1;
+		}
+		return PINGPONG_GARBAGE;
+	}
+	if (s->len < PINGPONG_WORD_LEN)
+		return PINGPONG_NONE;
+	s->len = 0;
+	return s->word[5] == '1' ? PINGPONG_CODE1 : PINGPONG_CODE2;
+}
+
+/* Read what the client left in the file, log it, leave "pong" instead. */
+static int
+pingpong_exchange(struct conn *c, const char *path, char *err, size_t errlen)
+{
+	char buf[PINGPONG_READ_MAX];
+	size_t have = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "cannot open the exchange file: %s",
+		    strerror(errno));
+		return -1;
+	}
+	/* Another pingpong worker may be at the same file. */
+	if (flock(fd, LOCK_EX) == -1)
+		goto fail;
+	while (have < sizeof(buf) &&
+	    (n = read(fd, buf + have, sizeof(buf) - have)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			goto fail;
+		have += n;
+	}
+	log_text("pingpong_read", buf, have, "client=%s file=%s", c->peer,
+	    path);
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, "pong", 4, 0) != 4 ||
+	    fsync(fd) == -1)
+		goto fail;
+	close(fd);
+	return 0;
+fail:
+	snprintf(err, errlen, "exchange file: %s", strerror(errno));
+	close(fd);
+	return -1;
+}
+
+static int
+pingpong_reply(struct conn *c, const char *text)
+{
+	if (conn_write(c, text, strlen(text)) == -1)
+		return -1;
+	conn_log_sent(c, text, strlen(text));
+	return 0;
+}
+
+void
+pingpong_serve(struct conn *c, const struct config *cfg)
+{
+	struct pingpong_scanner scan = { { 0 }, 0, 0 };
+	char buf[4096], err[PATH_MAX + 128], line[sizeof(err) + 8];
+	int holding = 0, r = 0;
+	ssize_t n, i;
+
+	while (r == 0 && (n = conn_read(c, buf, sizeof(buf))) > 0) {
+		conn_log_recv(c, buf, n);
+		for (i = 0; i < n && r == 0; i++) {
+			switch (pingpong_scan(&scan, buf[i])) {
+			case PINGPONG_NONE:
+				break;
+			case PINGPONG_CODE1:
+				holding = 1;
+				break;
+			case PINGPONG_CODE2:
+				if (!holding) {
+					r = pingpong_reply(c, "ERR _code2g "
+					    "before _code1g\n");
+					break;
+				}
+				holding = 0;
+				if (pingpong_exchange(c, cfg->pingpong_file,
+				    err, sizeof(err)) == -1) {
+					log_warnx("pingpong: %s: %s",
+					    cfg->pingpong_file, err);
+					snprintf(line, sizeof(line),
+					    "ERR %s\n", err);
+					r = pingpong_reply(c, line);
+				} else
+					r = pingpong_reply(c, code3);
+				break;
+			case PINGPONG_GARBAGE:
+				log_warnx("pingpong: client %s: unexpected "
+				    "input", c->peer);
+				r = pingpong_reply(c, "ERR unexpected input: "
+				    "expected _code1g or _code2g\n");
+				break;
+			}
+		}
+	}
+	if (c->end == CONN_TIMEOUT)
+		conn_notify(c, "ERR timeout\n", 12);
+}

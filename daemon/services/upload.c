@@ -1,0 +1,250 @@
+/*
+ * upload.c -- store a client's file under [upload] dir.
+ *
+ * Data goes to a temporary file (".upload-XXXXXX") in the same directory,
+ * hashed (SHA-256) and counted as it arrives, capped at [upload] max_size.
+ * upload_commit() fsyncs it and renames it to its final name without ever
+ * replacing a file (RENAME_NOREPLACE; "-1", "-2" ... are added until a name
+ * is free), then fsyncs the directory. A cut connection or a mismatch
+ * removes the temporary file: nothing ever appears half-written under a
+ * final name.
+ *
+ * The raw service stores what arrives until the client shuts down its write
+ * side and answers "OK NAME SIZE SHA256"; the session service announces name,
+ * size and checksum first (services/session.c).
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/config.h"
+#include "daemon/conn.h"
+#include "daemon/service.h"
+#include "shared/log.h"
+#include "shared/utf8.h"
+
+#define UPLOAD_SUFFIX_MAX	1000
+
+int
+upload_begin(struct upload *u, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	memset(u, 0, sizeof(*u));
+	u->fd = -1;
+	u->cfg = cfg;
+	u->max = (uint64_t)cfg->upload_max_size;
+	if (mkdir(cfg->upload_dir, 0750) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "upload directory: %s", strerror(errno));
+		return -1;
+	}
+	if ((size_t)snprintf(u->tmp, sizeof(u->tmp), "%s/.upload-XXXXXX",
+	    cfg->upload_dir) >= sizeof(u->tmp) ||
+	    (u->fd = mkostemp(u->tmp, O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "temporary file: %s", strerror(errno));
+		return -1;
+	}
+	crypto_hash_sha256_init(&u->sha);
+	return 0;
+}
+
+int
+upload_write(struct upload *u, const void *buf, size_t len, char *err,
+    size_t errlen)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	if (u->size + len > u->max) {
+		snprintf(err, errlen, "too large: more than max_size %llu "
+		    "bytes", (unsigned long long)u->max);
+		return -2;
+	}
+	crypto_hash_sha256_update(&u->sha, buf, len);
+	u->size += len;
+	while (len > 0) {
+		if ((n = write(u->fd, p, len)) == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "write: %s", strerror(errno));
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+void
+upload_digest(struct upload *u, char hex[UPLOAD_HEX_LEN])
+{
+	unsigned char sum[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256_final(&u->sha, sum);
+	sodium_bin2hex(hex, UPLOAD_HEX_LEN, sum, sizeof(sum));
+}
+
+/* "notes.txt" with n = 2 is "notes-2.txt"; a leading dot is no extension. */
+static void
+upload_candidate(const char *name, int n, char *out, size_t outlen)
+{
+	const char *dot = strrchr(name, '.');
+
+	if (n == 0)
+		snprintf(out, outlen, "%s", name);
+	else if (dot == NULL || dot == name)
+		snprintf(out, outlen, "%s-%d", name, n);
+	else
+		snprintf(out, outlen, "%.*s-%d%s", (int)(dot - name), name, n,
+		    dot);
+}
+
+int
+upload_commit(struct upload *u, const char *name, char *stored,
+    size_t storedlen, char *err, size_t errlen)
+{
+	char path[PATH_MAX + UPLOAD_NAME_MAX + 16];
+	int n, dirfd;
+
+	if (fsync(u->fd) == -1) {
+		snprintf(err, errlen, "fsync: %s", strerror(errno));
+		return -1;
+	}
+	for (n = 0; n < UPLOAD_SUFFIX_MAX; n++) {
+		upload_candidate(name, n, stored, storedlen);
+		snprintf(path, sizeof(path), "%s/%s", u->cfg->upload_dir,
+		    stored);
+		if (renameat2(AT_FDCWD, u->tmp, AT_FDCWD, path,
+		    RENAME_NOREPLACE) == 0)
+			break;
+		if (errno != EEXIST) {
+			snprintf(err, errlen, "rename: %s", strerror(errno));
+			return -1;
+		}
+	}
+	if (n == UPLOAD_SUFFIX_MAX) {
+		snprintf(err, errlen, "no free name for %s", name);
+		return -1;
+	}
+	close(u->fd);
+	u->fd = -1;
+	u->tmp[0] = '\0';
+	/* The rename itself must survive a crash too. */
+	if ((dirfd = open(u->cfg->upload_dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) != -1) {
+		(void)fsync(dirfd);
+		close(dirfd);
+	}
+	return 0;
+}
+
+void
+upload_abort(struct upload *u)
+{
+	if (u->fd != -1)
+		close(u->fd);
+	if (u->tmp[0] != '\0')
+		unlink(u->tmp);
+	u->fd = -1;
+	u->tmp[0] = '\0';
+}
+
+void
+upload_sanitize_name(const char *in, char *out, size_t outlen)
+{
+	const unsigned char *s;
+	const char *base = strrchr(in, '/');
+	size_t o = 0, limit = outlen - 1;
+	uint32_t cp;
+	int n;
+
+	if (limit > UPLOAD_NAME_MAX)
+		limit = UPLOAD_NAME_MAX;
+	s = (const unsigned char *)(base ? base + 1 : in);
+	/* No hidden files: they would hide among our temporaries. */
+	while (*s == '.')
+		s++;
+	while (*s != '\0') {
+		n = utf8_decode(s, strlen((const char *)s), &cp);
+		if (n < 0) {		/* invalid byte: dropped */
+			s++;
+			continue;
+		}
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == '\\' ||
+		    cp == ' ' || cp == '"') {
+			/* Controls go; what would need quoting becomes _. */
+			if (o + 1 > limit)
+				break;
+			if (cp >= 0x20 && cp != 0x7f && cp < 0x80)
+				out[o++] = '_';
+			s += n;
+			continue;
+		}
+		if (o + n > limit)
+			break;		/* never cut a sequence */
+		memcpy(out + o, s, n);
+		o += n;
+		s += n;
+	}
+	out[o] = '\0';
+	if (o == 0)
+		snprintf(out, outlen, "upload");
+}
+
+void
+upload_serve(struct conn *c, const struct config *cfg)
+{
+	char buf[16384], err[PATH_MAX + 64], name[64], stored[PATH_MAX];
+	char hex[UPLOAD_HEX_LEN], reply[PATH_MAX + 128];
+	unsigned char rnd[3];
+	struct upload u;
+	struct tm tm;
+	time_t now;
+	ssize_t n;
+	int r = 0;
+
+	if (upload_begin(&u, cfg, err, sizeof(err)) == -1) {
+		log_warnx("upload: %s", err);
+		snprintf(reply, sizeof(reply), "ERR %s\n", err);
+		conn_write(c, reply, strlen(reply));
+		return;
+	}
+	while (r == 0 && (n = conn_read(c, buf, sizeof(buf))) > 0)
+		r = upload_write(&u, buf, n, err, sizeof(err));
+	if (r != 0 || c->end != CONN_EOF) {
+		upload_abort(&u);
+		if (r != 0) {
+			log_warnx("upload from %s: %s", c->peer, err);
+			snprintf(reply, sizeof(reply), "ERR %s\n", err);
+			conn_write(c, reply, strlen(reply));
+			conn_log_sent(c, reply, strlen(reply));
+		} else if (c->end == CONN_TIMEOUT)
+			conn_notify(c, "ERR timeout\n", 12);
+		return;
+	}
+	now = time(NULL);
+	localtime_r(&now, &tm);
+	randombytes_buf(rnd, sizeof(rnd));
+	snprintf(name, sizeof(name), "upload-%04d%02d%02d-%02d%02d%02d-"
+	    "%02x%02x%02x", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec, rnd[0], rnd[1], rnd[2]);
+	upload_digest(&u, hex);
+	if (upload_commit(&u, name, stored, sizeof(stored), err,
+	    sizeof(err)) == -1) {
+		upload_abort(&u);
+		log_warnx("upload from %s: %s", c->peer, err);
+		snprintf(reply, sizeof(reply), "ERR %s\n", err);
+	} else {
+		log_event("upload", "client=%s name=%s size=%llu sha256=%s",
+		    c->peer, stored, (unsigned long long)u.size, hex);
+		snprintf(reply, sizeof(reply), "OK %s %llu %s\n", stored,
+		    (unsigned long long)u.size, hex);
+	}
+	if (conn_write(c, reply, strlen(reply)) == 0)
+		conn_log_sent(c, reply, strlen(reply));
+}
