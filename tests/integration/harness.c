@@ -46,7 +46,7 @@ static const char *const base_keys[] = {
 };
 
 static const char *const sections[] = { "server", "pool", "limits", "log",
-    NULL };
+    "mirror", "pingpong", "upload", NULL };
 
 long
 h_now_ms(void)
@@ -107,6 +107,15 @@ h_config(struct h_daemon *d, int port_min, int port_max,
 	snprintf(ports[0], sizeof(ports[0]), "server.port_min=%d", port_min);
 	snprintf(ports[1], sizeof(ports[1]), "server.port_max=%d", port_max);
 
+	/* An override of a section we do not write would vanish silently. */
+	for (const char *const *p = over; p && *p; p++) {
+		for (s = 0; sections[s]; s++)
+			if (strncmp(*p, sections[s], strlen(sections[s])) == 0
+			    && (*p)[strlen(sections[s])] == '.')
+				break;
+		cr_assert_not_null(sections[s], "override %s: unknown section",
+		    *p);
+	}
 	/* Overrides win over the automatic keys, which win over the base. */
 	lists[0] = over;
 	lists[1] = auto_keys;
@@ -132,8 +141,12 @@ h_config(struct h_daemon *d, int port_min, int port_max,
 					continue;
 				if (l > 1 && h_value(auto_keys, seckey))
 					continue;
-				fprintf(fp, "%.*s = %s\n", (int)(eq - dot - 1),
-				    dot + 1, eq + 1);
+				/* "%D" at the start stands for the test's
+				 * own directory. */
+				fprintf(fp, "%.*s = %s%s\n", (int)(eq - dot - 1),
+				    dot + 1, strncmp(eq + 1, "%D", 2) == 0 ?
+				    d->dir : "", eq + 1 +
+				    (strncmp(eq + 1, "%D", 2) == 0 ? 2 : 0));
 			}
 		}
 	}

@@ -4,7 +4,9 @@
  * h_start() writes a config in a fresh temporary directory (the test's
  * overrides on top of a base that listens on 127.0.0.1 in the test's own
  * port range), starts $SOCKBIND_BIN on it with stdout and stderr piped, and
- * waits for the "listening on" line. Every wait is bounded: a condition
+ * waits for the "listening on" line. An override value starting with "%D"
+ * has it replaced by that directory ("upload.dir=%D/up"). Every wait is
+ * bounded: a condition
  * polled with a deadline, never a bare sleep. Daemons started here are
  * killed and their directories removed by h_cleanup(), the suites' .fini.
  */
