@@ -2,10 +2,12 @@
  * main.c -- sockbin, the client of sockbind.
  *
  * sockbin [-H host] [-p port|min-max] echo TEXT
- * Tries each port of the range in turn and uses the first that accepts;
- * sends TEXT and a newline and prints what comes back. Exit status 0 when
- * the reply is the echo, 1 when no server answers or the reply differs,
- * 2 on a usage error.
+ * Tries each port of the range in turn and uses the first that accepts.
+ * A session server greets first ("OK sockbind ... session"): TEXT goes as
+ * an ECHO request frame. A raw echo server says nothing: TEXT and a newline
+ * go as they are. Prints what comes back. Exit status 0 when the reply is
+ * the echo, 1 when no server answers or the reply differs, 2 on a usage
+ * error.
  */
 #include <sys/socket.h>
 
@@ -18,8 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "shared/frame.h"
+
 #define SOCKBIN_VERSION		"0.1.0"
 #define CLIENT_TIMEOUT_MS	10000
+#define CLIENT_GREETING_MS	300	/* a session server greets at once */
+#define CLIENT_FRAME_MAX	(1 << 20)
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -79,6 +85,62 @@ client_connect(const char *host, int lo, int hi, int *port)
 	return -1;
 }
 
+static ssize_t
+client_read(void *ctx, void *buf, size_t len)
+{
+	struct pollfd pfd = { *(int *)ctx, POLLIN, 0 };
+
+	if (poll(&pfd, 1, CLIENT_TIMEOUT_MS) <= 0)
+		return -1;
+	return recv(*(int *)ctx, buf, len, 0);
+}
+
+static int
+client_write(void *ctx, const void *buf, size_t len)
+{
+	return send(*(int *)ctx, buf, len, MSG_NOSIGNAL) == (ssize_t)len ?
+	    0 : -1;
+}
+
+/* 1 when the server greets as a session server, 0 when it is silent. */
+static int
+client_is_session(int fd, const struct frame_io *io)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	uint32_t len;
+	char *greeting;
+	int session;
+
+	if (poll(&pfd, 1, CLIENT_GREETING_MS) <= 0)
+		return 0;
+	if (frame_recv(io, CLIENT_FRAME_MAX, &greeting, &len) != FRAME_OK)
+		errx(1, "the server sent something that is not a greeting");
+	session = strncmp(greeting, "OK sockbind ", 12) == 0;
+	free(greeting);
+	return session;
+}
+
+static int
+client_session_echo(const struct frame_io *io, const char *text)
+{
+	char *req, *reply;
+	uint32_t len;
+	int status;
+
+	if (asprintf(&req, "ECHO %s", text) == -1)
+		err(1, "asprintf");
+	if (frame_send_text(io, req) != FRAME_OK)
+		err(1, "send");
+	if (frame_recv(io, CLIENT_FRAME_MAX, &reply, &len) != FRAME_OK)
+		errx(1, "no reply from the server");
+	status = strncmp(reply, "OK ", 3) == 0 &&
+	    strcmp(reply + 3, text) == 0 ? 0 : 1;
+	printf("%s\n", status == 0 ? reply + 3 : reply);
+	free(req);
+	free(reply);
+	return status;
+}
+
 static int
 client_echo(int fd, const char *text)
 {
@@ -113,6 +175,7 @@ main(int argc, char *argv[])
 {
 	const char *host = "127.0.0.1";
 	int ch, lo = 65430, hi = 65440, port, fd, status;
+	struct frame_io io = { &fd, client_read, client_write };
 
 	while ((ch = getopt(argc, argv, "hH:p:V")) != -1) {
 		switch (ch) {
@@ -140,7 +203,8 @@ main(int argc, char *argv[])
 	if ((fd = client_connect(host, lo, hi, &port)) == -1)
 		err(1, "no server on %s port%s %d-%d", host,
 		    lo == hi ? "" : "s", lo, hi);
-	status = client_echo(fd, argv[1]);
+	status = client_is_session(fd, &io) ?
+	    client_session_echo(&io, argv[1]) : client_echo(fd, argv[1]);
 	close(fd);
 	return status;
 }

@@ -64,3 +64,17 @@ Test(client, bad_port_is_usage_error)
 	    2);
 	cr_assert(strstr(out, "not a port") != NULL, "%s", out);
 }
+
+Test(client, echo_speaks_session_to_a_session_server)
+{
+	const char *const over[] = { "server.service=session", NULL };
+	struct h_daemon d;
+	char out[256];
+
+	h_start(&d, 21910, 21919, over);
+	cr_assert_eq(run_client("-p 21910-21919 echo 'framed hello'", out,
+	    sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "framed hello\n");
+	cr_assert_eq(h_log_wait(d.log, "text=\"ECHO framed hello\"", 1,
+	    H_WAIT_MS), 0);
+}
