@@ -47,6 +47,15 @@ struct config {
 	/* [upload] */
 	char	upload_dir[PATH_MAX];
 	int	upload_max_size;
+	/* [store] */
+	char	store_path[PATH_MAX];
+	/* [auth] */
+	int	token_ttl;
+	int	max_failures;
+	int	failure_window;
+	int	failure_delay_ms;
+	int	pwhash_ops;
+	int	pwhash_mem_kib;
 	/* [log] */
 	char	log_path[PATH_MAX];
 	int	max_message;

@@ -22,6 +22,7 @@ conn_open(struct conn *c, int fd, const struct sockaddr *peer,
 	c->service = service;
 	c->log_text = log_text;
 	net_addr_str(peer, c->peer, sizeof(c->peer));
+	net_addr_host(peer, c->host, sizeof(c->host));
 	c->opened_ms = c->last_io_ms = timefmt_mono_ms();
 	c->idle_ms = (uint64_t)cfg->idle_timeout * 1000;
 	c->session_ms = (uint64_t)cfg->session_timeout * 1000;
@@ -146,6 +147,54 @@ conn_read(struct conn *c, void *buf, size_t len)
 			return conn_fail(c, "read", errno);
 		if (conn_wait(c, POLLIN, -1) == -1)
 			return -1;
+	}
+}
+
+ssize_t
+conn_read_line(struct conn *c, char *line, size_t size)
+{
+	char *nl;
+	size_t len, take;
+	ssize_t n;
+	int skipping = 0;
+
+	for (;;) {
+		if ((nl = memchr(c->inbuf, '\n', c->inlen)) != NULL) {
+			len = nl - c->inbuf;
+			take = len < size - 1 ? len : size - 1;
+			if (!skipping) {
+				memcpy(line, c->inbuf, take);
+				if (take > 0 && line[take - 1] == '\r')
+					take--;
+				line[take] = '\0';
+			}
+			c->inlen -= len + 1;
+			memmove(c->inbuf, nl + 1, c->inlen);
+			if (skipping)	/* the cut line was returned */
+				return (ssize_t)strlen(line);
+			return (ssize_t)take;
+		}
+		if (c->inlen == sizeof(c->inbuf)) {
+			/* Too long: keep its start, skip to its end. */
+			if (!skipping) {
+				take = c->inlen < size - 1 ? c->inlen :
+				    size - 1;
+				memcpy(line, c->inbuf, take);
+				line[take] = '\0';
+				skipping = 1;
+			}
+			c->inlen = 0;
+		}
+		n = conn_read(c, c->inbuf + c->inlen,
+		    sizeof(c->inbuf) - c->inlen);
+		if (n == 0 && c->inlen > 0 && !skipping) {
+			/* A last line without its LF is still a line. */
+			c->inbuf[c->inlen++] = '\n';
+			continue;
+		}
+		if (n <= 0)
+			return n;
+		c->inlen += n;
 	}
 }
 

@@ -13,6 +13,10 @@
  * none came, -1 when the connection must end. conn_pause() waits ms (as
  * simulated work) while staying responsive to stop requests: 0, or -1.
  * conn_notify() sends a last short message without waiting (best effort).
+ * conn_read_line() reads one line for the line-dialogue services: its length
+ * without the LF (and a CR before it), 0 at end of stream, -1 when the
+ * connection must end; a line longer than the buffer comes cut, its rest
+ * skipped. It buffers in the conn: do not mix it with conn_read().
  * conn_open() logs the connect record and conn_close() the disconnect record
  * (reason, duration, bytes). conn_log_recv/sent() log a message's text, or
  * only its size when the service keeps text out of the log.
@@ -39,7 +43,8 @@ enum conn_end {
 
 struct conn {
 	int		 fd;
-	char		 peer[NET_ADDRSTRLEN];
+	char		 peer[NET_ADDRSTRLEN];	/* "127.0.0.1:50122" */
+	char		 host[NET_ADDRSTRLEN];	/* "127.0.0.1" */
 	const char	*service;
 	uint64_t	 opened_ms;
 	uint64_t	 last_io_ms;
@@ -51,6 +56,8 @@ struct conn {
 	enum conn_end	 end;
 	const char	*reason;
 	char		 reason_buf[128];
+	char		 inbuf[4096];	/* conn_read_line() only */
+	size_t		 inlen;
 };
 
 void	conn_open(struct conn *, int fd, const struct sockaddr *peer,
@@ -58,6 +65,7 @@ void	conn_open(struct conn *, int fd, const struct sockaddr *peer,
 ssize_t	conn_read(struct conn *, void *buf, size_t len);
 int	conn_write(struct conn *, const void *buf, size_t len);
 int	conn_readable(struct conn *, int ms);
+ssize_t	conn_read_line(struct conn *, char *line, size_t size);
 int	conn_pause(struct conn *, int ms);
 void	conn_notify(struct conn *, const void *buf, size_t len);
 void	conn_close(struct conn *);

@@ -19,7 +19,9 @@
 #include "daemon/config.h"
 #include "daemon/listener.h"
 #include "daemon/master.h"
+#include "daemon/service.h"
 #include "daemon/sockbind.h"
+#include "daemon/store.h"
 #include "shared/log.h"
 
 #ifndef SOCKBIND_CONF
@@ -178,6 +180,10 @@ main(int argc, char *argv[])
 	fflush(stdout);
 
 	main_drop_privileges(cfg->user);
+	/* Created by the user that will write it. */
+	if (service_uses_store(cfg->service) &&
+	    store_init(cfg->store_path, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (daemonize) {
 		if (daemon(0, 0) == -1)
 			fatal("daemon");

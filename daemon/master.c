@@ -17,7 +17,9 @@
 #include "daemon/master.h"
 #include "daemon/pool.h"
 #include "daemon/scoreboard.h"
+#include "daemon/service.h"
 #include "daemon/sockbind.h"
+#include "daemon/store.h"
 #include "daemon/worker.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
@@ -409,7 +411,9 @@ master_reload(void)
 	KEEP(pidfile);
 	KEEP(user);
 #undef KEEP
-	if (log_reopen(next.log_path, err, sizeof(err)) == -1) {
+	if ((service_uses_store(next.service) &&
+	    store_init(next.store_path, err, sizeof(err)) == -1) ||
+	    log_reopen(next.log_path, err, sizeof(err)) == -1) {
 		log_text("reload_refused", err, strlen(err), "config=%s",
 		    env->config_path);
 		sd_notify(0, "READY=1");

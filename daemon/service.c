@@ -10,7 +10,16 @@ static const struct service services[] = {
 	{ "mirror",	mirror_serve,	1 },
 	{ "pingpong",	pingpong_serve,	1 },
 	{ "upload",	upload_serve,	1 },
+	{ "ident",	ident_serve,	1 },
+	{ "auth",	auth_serve,	1 },	/* secrets redacted */
 };
+
+int
+service_uses_store(const char *name)
+{
+	return strcmp(name, "session") == 0 || strcmp(name, "ident") == 0 ||
+	    strcmp(name, "auth") == 0;
+}
 
 const struct service *
 service_find(const char *name)

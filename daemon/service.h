@@ -80,7 +80,50 @@ void	upload_abort(struct upload *);
 void	upload_sanitize_name(const char *in, char *out, size_t outlen);
 void	upload_serve(struct conn *, const struct config *);
 
-/* services/session.c */
+/* services/ident.c: a name for an address; ident_check_name() trims and
+ * checks an answer (0, or -1 with why), ident_serve() is the raw dialogue. */
+#define IDENT_NAME_MAX	64	/* characters */
+int	ident_check_name(const char *in, char *out, size_t outlen,
+	    const char **why);
+void	ident_serve(struct conn *, const struct config *);
+
+/* services/auth.c: accounts and session tokens. auth_redact() writes what
+ * may be logged of a request or reply that holds a secret into out and
+ * returns its length, or returns 0 when msg holds none. */
+#define AUTH_TOKEN_BYTES	32
+#define AUTH_TOKEN_HEX		(AUTH_TOKEN_BYTES * 2 + 1)
+enum auth_result {
+	AUTH_OK = 0,
+	AUTH_BAD_NAME,		/* not 1-32 of letters, digits, . _ - */
+	AUTH_BAD_PASSWORD,	/* not 8-1024 bytes */
+	AUTH_TAKEN,		/* the user name exists */
+	AUTH_DENIED,		/* wrong user name or password */
+	AUTH_LOCKED,		/* too many recent failures */
+	AUTH_BAD_TOKEN,		/* unknown, expired or revoked */
+	AUTH_STORE,		/* the store failed */
+};
+const char	*auth_result_str(enum auth_result);
+enum auth_result auth_register(const struct config *, const char *user,
+		    const char *password);
+enum auth_result auth_login(struct conn *, const struct config *,
+		    const char *user, const char *password,
+		    char token[AUTH_TOKEN_HEX], int64_t *expires);
+enum auth_result auth_resume(struct conn *, const struct config *,
+		    const char *token, char *user, unsigned char hash[32]);
+enum auth_result auth_logout(struct conn *, const struct config *,
+		    const char *user, const unsigned char hash[32]);
+size_t	auth_redact(const char *msg, char *out, size_t outlen);
+void	auth_serve(struct conn *, const struct config *);
+
+/* services/session.c: session_run() serves the session protocol, framed or
+ * (SESSION_LINES) one request per line, with every verb or (for the auth
+ * service, SESSION_AUTH_ONLY) the account verbs only. */
+#define SESSION_LINES		0x1
+#define SESSION_AUTH_ONLY	0x2
+void	session_run(struct conn *, const struct config *, int flags);
 void	session_serve(struct conn *, const struct config *);
+
+/* Services that need the store (store.c) opened at start-up. */
+int	service_uses_store(const char *name);
 
 #endif

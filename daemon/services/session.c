@@ -1,6 +1,10 @@
 /*
- * session.c -- framed requests and replies, many per connection, reaching
- * every service through verbs. docs/PROTOCOL.md is the authority.
+ * session.c -- requests and replies, many per connection, reaching every
+ * service through verbs. docs/PROTOCOL.md is the authority.
+ *
+ * The session service speaks frames and knows every verb. The auth service
+ * is the same protocol in lines (one request per line, one reply per line)
+ * with the account verbs only, so nc and telnet can use it.
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -15,16 +19,21 @@
 #include "daemon/scoreboard.h"
 #include "daemon/service.h"
 #include "daemon/sockbind.h"
+#include "daemon/store.h"
 #include "shared/frame.h"
 #include "shared/log.h"
 #include "shared/utf8.h"
 
 #define SESSION_VERB_MAX	32
+#define SESSION_LINE_MAX	4096
 
 struct session {
 	struct conn		*c;
 	const struct config	*cfg;
 	struct frame_io		 io;
+	int			 flags;		/* SESSION_LINES ... */
+	char			 user[STORE_NAME_MAX];	/* "" : nobody */
+	unsigned char		 token_hash[32];	/* of the login */
 };
 
 /* A verb's handler: 0 to go on, 1 to close after the reply, -1 when the
@@ -32,6 +41,7 @@ struct session {
 struct verb {
 	const char	*name;
 	int		 needs_arg;
+	int		 account;	/* offered by the auth service too */
 	const char	*arg_help;
 	int		(*run)(struct session *, char *arg);
 };
@@ -52,41 +62,65 @@ static int
 session_reply(struct session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Log a request or reply, with any secret in it hidden. */
+static void
+session_log(struct session *s, int sent, const char *text, size_t len)
+{
+	char safe[256];
+	size_t n;
+
+	if ((n = auth_redact(text, safe, sizeof(safe))) > 0) {
+		text = safe;
+		len = n < sizeof(safe) ? n : sizeof(safe) - 1;
+	}
+	if (sent)
+		conn_log_sent(s->c, text, len);
+	else
+		conn_log_recv(s->c, text, len);
+}
+
 static int
 session_reply(struct session *s, const char *fmt, ...)
 {
 	va_list ap;
 	char *text;
-	int n;
+	int n, r;
 
 	va_start(ap, fmt);
 	n = vasprintf(&text, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return -1;
-	if (frame_send(&s->io, text, n) != FRAME_OK) {
-		free(text);
-		return -1;
-	}
-	conn_log_sent(s->c, text, n);
+	session_log(s, 1, text, n);
+	if (s->flags & SESSION_LINES) {
+		text[n] = '\n';	/* vasprintf left room for the NUL */
+		r = conn_write(s->c, text, n + 1);
+	} else
+		r = frame_send(&s->io, text, n) == FRAME_OK ? 0 : -1;
+	sodium_memzero(text, n);	/* it may hold a token */
 	free(text);
-	return 0;
+	return r;
 }
 
 /* A last word before the server closes: never waits on the client. */
 static void
 session_notify(struct session *s, const char *text)
 {
-	unsigned char frame[FRAME_HEADER + 256];
-	size_t len = strlen(text);
+	unsigned char buf[FRAME_HEADER + 256];
+	size_t len = strlen(text), off = FRAME_HEADER;
 
-	if (len > sizeof(frame) - FRAME_HEADER)
-		len = sizeof(frame) - FRAME_HEADER;
-	frame[0] = frame[1] = 0;
-	frame[2] = len >> 8;
-	frame[3] = len;
-	memcpy(frame + FRAME_HEADER, text, len);
-	conn_notify(s->c, frame, FRAME_HEADER + len);
+	if (len > sizeof(buf) - FRAME_HEADER - 1)
+		len = sizeof(buf) - FRAME_HEADER - 1;
+	if (s->flags & SESSION_LINES) {
+		off = 0;
+		buf[len] = '\n';
+	} else {
+		buf[0] = buf[1] = 0;
+		buf[2] = len >> 8;
+		buf[3] = len;
+	}
+	memcpy(buf + off, text, len);
+	conn_notify(s->c, buf, off + len + ((s->flags & SESSION_LINES) != 0));
 	conn_log_sent(s->c, text, len);
 }
 
@@ -262,6 +296,158 @@ verb_upload(struct session *s, char *arg)
 	return session_reply(s, "OK stored %s %llu %s", stored, size, hex);
 }
 
+static int
+verb_identify(struct session *s, char *arg)
+{
+	char name[STORE_NAME_MAX];
+	struct store *st;
+	const char *why;
+	int r;
+
+	if ((st = store_get(s->cfg->store_path)) == NULL) {
+		log_warnx("identify: %s", store_error());
+		return session_reply(s, "ERR 500 the store is not available");
+	}
+	if (arg == NULL) {
+		if ((r = store_ident_get(st, s->c->host, name)) == -1) {
+			log_warnx("identify: %s", store_error());
+			return session_reply(s, "ERR 500 the store failed");
+		}
+		log_event("ident", "client=%s result=%s", s->c->peer,
+		    r ? "known" : "unknown");
+		if (r == 0)
+			return session_reply(s, "ERR 404 unknown address %s: "
+			    "tell me your name with IDENTIFY name",
+			    s->c->host);
+		return session_reply(s, "OK %s", name);
+	}
+	if (ident_check_name(arg, name, sizeof(name), &why) == -1)
+		return session_reply(s, "ERR 402 %s", why);
+	if (store_ident_set(st, s->c->host, name) == -1) {
+		log_warnx("identify: %s", store_error());
+		return session_reply(s, "ERR 500 the store failed");
+	}
+	log_text("ident", name, strlen(name), "client=%s result=stored",
+	    s->c->peer);
+	return session_reply(s, "OK %s", name);
+}
+
+/* Split "user password..." in place; the password may hold spaces. */
+static int
+session_user_password(char *arg, char **user, char **password)
+{
+	char *sp = strchr(arg, ' ');
+
+	if (sp == NULL)
+		return -1;
+	*sp = '\0';
+	*user = arg;
+	*password = sp + 1;
+	return 0;
+}
+
+/* The reply for an account failure, one wording per result. */
+static int
+session_auth_error(struct session *s, enum auth_result r)
+{
+	switch (r) {
+	case AUTH_BAD_NAME:
+		return session_reply(s, "ERR 402 a user name is 1-32 letters, "
+		    "digits, '.', '_' or '-'");
+	case AUTH_BAD_PASSWORD:
+		return session_reply(s, "ERR 402 a password is 8-1024 bytes");
+	case AUTH_TAKEN:
+		return session_reply(s, "ERR 409 that user name is taken");
+	case AUTH_DENIED:
+		return session_reply(s, "ERR 430 wrong user name or password");
+	case AUTH_LOCKED:
+		return session_reply(s, "ERR 429 too many failed logins: try "
+		    "again in %d s", s->cfg->failure_window);
+	case AUTH_BAD_TOKEN:
+		return session_reply(s, "ERR 431 unknown, expired or revoked "
+		    "token");
+	case AUTH_OK:
+	case AUTH_STORE:
+		break;
+	}
+	log_warnx("auth: %s", store_error());
+	return session_reply(s, "ERR 500 the store failed");
+}
+
+static int
+verb_register(struct session *s, char *arg)
+{
+	char *user, *password;
+	enum auth_result r;
+
+	if (session_user_password(arg, &user, &password) == -1)
+		return session_reply(s, "ERR 402 REGISTER needs: user "
+		    "password");
+	if ((r = auth_register(s->cfg, user, password)) != AUTH_OK)
+		return session_auth_error(s, r);
+	return session_reply(s, "OK registered %s", user);
+}
+
+static int
+verb_login(struct session *s, char *arg)
+{
+	char *user, *password, token[AUTH_TOKEN_HEX];
+	unsigned char raw[AUTH_TOKEN_BYTES];
+	enum auth_result r;
+	int64_t expires;
+	int rep;
+
+	if (session_user_password(arg, &user, &password) == -1)
+		return session_reply(s, "ERR 402 LOGIN needs: user password");
+	r = auth_login(s->c, s->cfg, user, password, token, &expires);
+	if (r != AUTH_OK)
+		return session_auth_error(s, r);
+	/* This connection is now the user's, through that token. */
+	strlcpy(s->user, user, sizeof(s->user));
+	sodium_hex2bin(raw, sizeof(raw), token, AUTH_TOKEN_HEX - 1, NULL,
+	    NULL, NULL);
+	crypto_hash_sha256(s->token_hash, raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+	rep = session_reply(s, "OK token %s expires %lld", token,
+	    (long long)expires);
+	sodium_memzero(token, sizeof(token));
+	return rep;
+}
+
+static int
+verb_resume(struct session *s, char *arg)
+{
+	char user[STORE_NAME_MAX];
+	enum auth_result r;
+
+	if ((r = auth_resume(s->c, s->cfg, arg, user, s->token_hash)) !=
+	    AUTH_OK)
+		return session_auth_error(s, r);
+	strlcpy(s->user, user, sizeof(s->user));
+	return session_reply(s, "OK welcome %s", user);
+}
+
+static int
+verb_logout(struct session *s, char *arg)
+{
+	(void)arg;
+	if (s->user[0] == '\0')
+		return session_reply(s, "ERR 432 not logged in");
+	if (auth_logout(s->c, s->cfg, s->user, s->token_hash) != AUTH_OK)
+		return session_auth_error(s, AUTH_STORE);
+	s->user[0] = '\0';
+	return session_reply(s, "OK logged out");
+}
+
+static int
+verb_whoami(struct session *s, char *arg)
+{
+	(void)arg;
+	if (s->user[0] == '\0')
+		return session_reply(s, "ERR 432 not logged in");
+	return session_reply(s, "OK %s", s->user);
+}
+
 static int verb_help(struct session *, char *);
 
 static int
@@ -273,13 +459,25 @@ verb_quit(struct session *s, char *arg)
 }
 
 static const struct verb verbs[] = {
-	{ "ECHO",	1, "text",		verb_echo },
-	{ "MIRROR",	1, "text",		verb_mirror },
-	{ "STATUS",	0, NULL,		verb_status },
-	{ "UPLOAD",	1, "name size sha256",	verb_upload },
-	{ "HELP",	0, NULL,		verb_help },
-	{ "QUIT",	0, NULL,		verb_quit },
+	{ "ECHO",	1, 0, "text",			verb_echo },
+	{ "MIRROR",	1, 0, "text",			verb_mirror },
+	{ "STATUS",	0, 0, NULL,			verb_status },
+	{ "UPLOAD",	1, 0, "name size sha256",	verb_upload },
+	{ "IDENTIFY",	0, 0, NULL,			verb_identify },
+	{ "REGISTER",	1, 1, "user password",		verb_register },
+	{ "LOGIN",	1, 1, "user password",		verb_login },
+	{ "RESUME",	1, 1, "token",			verb_resume },
+	{ "LOGOUT",	0, 1, NULL,			verb_logout },
+	{ "WHOAMI",	0, 1, NULL,			verb_whoami },
+	{ "HELP",	0, 1, NULL,			verb_help },
+	{ "QUIT",	0, 1, NULL,			verb_quit },
 };
+
+static int
+session_offers(const struct session *s, const struct verb *v)
+{
+	return v->account || !(s->flags & SESSION_AUTH_ONLY);
+}
 
 static int
 verb_help(struct session *s, char *arg)
@@ -289,6 +487,8 @@ verb_help(struct session *s, char *arg)
 
 	(void)arg;
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (!session_offers(s, &verbs[i]))
+			continue;
 		strlcat(list, " ", sizeof(list));
 		strlcat(list, verbs[i].name, sizeof(list));
 	}
@@ -312,7 +512,8 @@ session_request(struct session *s, char *req, uint32_t len)
 	arg = req[vlen] == ' ' ? req + vlen + 1 : NULL;
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (strlen(verbs[i].name) == vlen &&
-		    strncasecmp(verbs[i].name, req, vlen) == 0)
+		    strncasecmp(verbs[i].name, req, vlen) == 0 &&
+		    session_offers(s, &verbs[i]))
 			v = &verbs[i];
 	if (v == NULL)
 		return session_reply(s, "ERR 401 unknown verb %.*s",
@@ -324,20 +525,39 @@ session_request(struct session *s, char *req, uint32_t len)
 	return v->run(s, arg);
 }
 
-void
-session_serve(struct conn *c, const struct config *cfg)
+/* The next request: a frame, or a line. Same statuses as frame_recv(). */
+static enum frame_status
+session_next(struct session *s, char *line, char **req, uint32_t *len)
 {
-	struct session s = { c, cfg, { c, session_read, session_write } };
-	enum frame_status st;
+	ssize_t n;
+
+	if (!(s->flags & SESSION_LINES))
+		return frame_recv(&s->io, s->cfg->max_frame, req, len);
+	n = conn_read_line(s->c, line, SESSION_LINE_MAX);
+	if (n == 0 && s->c->end != CONN_OPEN)
+		return FRAME_EOF;
+	if (n < 0)
+		return FRAME_ERROR;
+	*req = line;
+	*len = (uint32_t)n;
+	return FRAME_OK;
+}
+
+void
+session_run(struct conn *c, const struct config *cfg, int flags)
+{
+	struct session s = { c, cfg, { c, session_read, session_write },
+	    flags, "", { 0 } };
+	char line[SESSION_LINE_MAX], *req;
+	enum frame_status st = FRAME_OK;
 	uint32_t len;
-	char *req;
 	int r = 0;
 
-	if (session_reply(&s, "OK sockbind %s session", SOCKBIND_VERSION) ==
-	    -1)
+	if (session_reply(&s, "OK sockbind %s %s", SOCKBIND_VERSION,
+	    flags & SESSION_AUTH_ONLY ? "auth" : "session") == -1)
 		return;
 	while (r == 0) {
-		st = frame_recv(&s.io, cfg->max_frame, &req, &len);
+		st = session_next(&s, line, &req, &len);
 		if (st == FRAME_TOO_BIG) {
 			log_warnx("session %s: frame of %u bytes refused",
 			    c->peer, len);
@@ -348,9 +568,12 @@ session_serve(struct conn *c, const struct config *cfg)
 		}
 		if (st != FRAME_OK)
 			break;
-		conn_log_recv(c, req, len);
+		session_log(&s, 0, req, len);
 		r = session_request(&s, req, len);
-		free(req);
+		/* Requests may carry passwords: leave none in memory. */
+		sodium_memzero(req, len);
+		if (req != line)
+			free(req);
 	}
 	if (c->end == CONN_TIMEOUT)
 		session_notify(&s, c->reason[0] == 'i' ?
@@ -360,4 +583,10 @@ session_serve(struct conn *c, const struct config *cfg)
 		session_notify(&s, "ERR 503 server shutting down");
 	else if (st == FRAME_TRUNCATED && c->end == CONN_EOF)
 		c->reason = "client closed inside a frame";
+}
+
+void
+session_serve(struct conn *c, const struct config *cfg)
+{
+	session_run(c, cfg, 0);
 }

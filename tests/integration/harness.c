@@ -42,11 +42,13 @@ static const char *const base_keys[] = {
 	"pool.graceful_timeout=5",
 	"limits.idle_timeout=30",
 	"limits.session_timeout=120",
+	"auth.failure_delay_ms=100",
+	"store.path=%D/sockbind.db",
 	NULL
 };
 
 static const char *const sections[] = { "server", "pool", "limits", "log",
-    "mirror", "pingpong", "upload", NULL };
+    "mirror", "pingpong", "upload", "store", "auth", NULL };
 
 long
 h_now_ms(void)

@@ -383,7 +383,8 @@ Test(services, session_verbs_and_errors)
 	s_expect(fd, "ECHO hello, world", "OK hello, world");
 	s_expect(fd, "echo ", "OK ");
 	s_expect(fd, "MIRROR Привет, мир", "OK рим ,тевирП");
-	s_expect(fd, "HELP", "OK ECHO MIRROR STATUS UPLOAD HELP QUIT");
+	s_expect(fd, "HELP", "OK ECHO MIRROR STATUS UPLOAD IDENTIFY REGISTER "
+	    "LOGIN RESUME LOGOUT WHOAMI HELP QUIT");
 	s_expect(fd, "", "ERR 400 empty request");
 	s_expect(fd, "GOPHER x", "ERR 401 unknown verb GOPHER");
 	s_expect(fd, "ECHO", "ERR 402 missing argument: ECHO text");

@@ -183,7 +183,7 @@ Test(start, config_unknown_service)
 {
 	expect_config_error("[server]\nservice = gopher\n",
 	    "%s: [server] service: unknown service 'gopher' (known: session "
-	    "echo mirror pingpong upload)\n");
+	    "echo mirror pingpong upload ident auth)\n");
 }
 
 Test(start, config_inconsistent)

@@ -1,0 +1,258 @@
+/*
+ * auth.c -- accounts: register, log in, resume with a token, log out.
+ *
+ * Passwords are kept only as libsodium argon2id strings. A login returns a
+ * session token: 32 random bytes shown to the client once, stored only as
+ * their SHA-256, with an expiry ([auth] token_ttl). Failed logins cost the
+ * client [auth] failure_delay_ms; [auth] max_failures within failure_window
+ * seconds lock out the user name and the address until the window slides
+ * past them. An unknown user name costs the same argon2id verification as a
+ * wrong password, so timing tells nothing about which names exist.
+ *
+ * The raw service speaks lines ("LOGIN alice secret"); the session service
+ * reaches the same functions with verbs. Secrets never reach the log:
+ * auth_redact() hides them in what is logged of requests and replies.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "daemon/config.h"
+#include "daemon/conn.h"
+#include "daemon/service.h"
+#include "daemon/store.h"
+#include "shared/log.h"
+
+#define AUTH_USER_MAX		32
+#define AUTH_PASSWORD_MIN	8
+#define AUTH_PASSWORD_MAX	1024
+
+/* A hash nobody's password matches, verified for unknown user names. */
+static char	dummy_hash[crypto_pwhash_STRBYTES];
+
+static unsigned long long
+auth_ops(const struct config *cfg)
+{
+	return (unsigned long long)cfg->pwhash_ops;
+}
+
+static size_t
+auth_mem(const struct config *cfg)
+{
+	return (size_t)cfg->pwhash_mem_kib * 1024;
+}
+
+static int
+auth_check_user(const char *user)
+{
+	size_t i, len = strlen(user);
+
+	if (len == 0 || len > AUTH_USER_MAX)
+		return -1;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)user[i]) && user[i] != '.' &&
+		    user[i] != '_' && user[i] != '-')
+			return -1;
+	return 0;
+}
+
+const char *
+auth_result_str(enum auth_result r)
+{
+	switch (r) {
+	case AUTH_OK:
+		return "ok";
+	case AUTH_BAD_NAME:
+		return "bad_name";
+	case AUTH_BAD_PASSWORD:
+		return "bad_password";
+	case AUTH_TAKEN:
+		return "taken";
+	case AUTH_DENIED:
+		return "denied";
+	case AUTH_LOCKED:
+		return "locked";
+	case AUTH_BAD_TOKEN:
+		return "bad_token";
+	case AUTH_STORE:
+		break;
+	}
+	return "store_error";
+}
+
+enum auth_result
+auth_register(const struct config *cfg, const char *user,
+    const char *password)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	size_t plen = strlen(password);
+	struct store *st;
+	int r;
+
+	if (auth_check_user(user) == -1)
+		return AUTH_BAD_NAME;
+	if (plen < AUTH_PASSWORD_MIN || plen > AUTH_PASSWORD_MAX)
+		return AUTH_BAD_PASSWORD;
+	if ((st = store_get(cfg->store_path)) == NULL)
+		return AUTH_STORE;
+	if (crypto_pwhash_str(hash, password, plen, auth_ops(cfg),
+	    auth_mem(cfg)) != 0)
+		return AUTH_STORE;	/* out of memory */
+	r = store_user_add(st, user, hash);
+	log_event("auth", "action=register user=%s result=%s", user,
+	    r == 0 ? "ok" : r == STORE_EXISTS ? "taken" : "store_error");
+	if (r == STORE_EXISTS)
+		return AUTH_TAKEN;
+	return r == 0 ? AUTH_OK : AUTH_STORE;
+}
+
+static int
+auth_dummy(const struct config *cfg)
+{
+	unsigned char pw[16];
+
+	if (dummy_hash[0] != '\0')
+		return 0;
+	randombytes_buf(pw, sizeof(pw));
+	return crypto_pwhash_str(dummy_hash, (const char *)pw, sizeof(pw),
+	    auth_ops(cfg), auth_mem(cfg));
+}
+
+/* 1 when the user name or the address has too many recent failures. */
+static int
+auth_locked(struct store *st, const struct config *cfg, const char *ukey,
+    const char *akey, int64_t now)
+{
+	int64_t since = now - cfg->failure_window;
+	int u, a;
+
+	if ((u = store_failure_count(st, ukey, since)) < 0 ||
+	    (a = store_failure_count(st, akey, since)) < 0)
+		return -1;
+	return u >= cfg->max_failures || a >= cfg->max_failures;
+}
+
+enum auth_result
+auth_login(struct conn *c, const struct config *cfg, const char *user,
+    const char *password, char token[AUTH_TOKEN_HEX], int64_t *expires)
+{
+	unsigned char raw[AUTH_TOKEN_BYTES], hash[crypto_hash_sha256_BYTES];
+	char stored[STORE_HASH_MAX], ukey[AUTH_USER_MAX + 8];
+	char akey[NET_ADDRSTRLEN + 8];
+	int64_t now = time(NULL);
+	struct store *st;
+	int known, r;
+
+	if (auth_check_user(user) == -1)
+		return AUTH_BAD_NAME;
+	if ((st = store_get(cfg->store_path)) == NULL || auth_dummy(cfg) != 0)
+		return AUTH_STORE;
+	snprintf(ukey, sizeof(ukey), "user:%s", user);
+	snprintf(akey, sizeof(akey), "addr:%s", c->host);
+	if ((r = auth_locked(st, cfg, ukey, akey, now)) != 0) {
+		log_event("auth", "action=login user=%s client=%s result=%s",
+		    user, c->peer, r < 0 ? "store_error" : "locked");
+		return r < 0 ? AUTH_STORE : AUTH_LOCKED;
+	}
+	if ((known = store_user_hash(st, user, stored)) < 0)
+		return AUTH_STORE;
+	/* The same work whether the name exists or not. */
+	if (crypto_pwhash_str_verify(known ? stored : dummy_hash, password,
+	    strlen(password)) != 0 || !known) {
+		log_event("auth", "action=login user=%s client=%s result=%s",
+		    user, c->peer, known ? "wrong_password" : "unknown_user");
+		if (store_failure_add(st, ukey, now) == -1 ||
+		    store_failure_add(st, akey, now) == -1)
+			return AUTH_STORE;
+		/* Slow down guessing; a stop request may cut the pause. */
+		(void)conn_pause(c, cfg->failure_delay_ms);
+		return AUTH_DENIED;
+	}
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(token, AUTH_TOKEN_HEX, raw, sizeof(raw));
+	crypto_hash_sha256(hash, raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+	*expires = now + cfg->token_ttl;
+	if (store_token_add(st, hash, user, *expires) != 0) {
+		sodium_memzero(token, AUTH_TOKEN_HEX);
+		return AUTH_STORE;
+	}
+	(void)store_failure_clear(st, ukey);
+	log_event("auth", "action=login user=%s client=%s result=ok", user,
+	    c->peer);
+	return AUTH_OK;
+}
+
+enum auth_result
+auth_resume(struct conn *c, const struct config *cfg, const char *token,
+    char *user, unsigned char hash[32])
+{
+	unsigned char raw[AUTH_TOKEN_BYTES];
+	struct store *st;
+	size_t len;
+	int r;
+
+	if (sodium_hex2bin(raw, sizeof(raw), token, strlen(token), NULL, &len,
+	    NULL) != 0 || len != sizeof(raw) ||
+	    strlen(token) != AUTH_TOKEN_HEX - 1)
+		return AUTH_BAD_TOKEN;
+	crypto_hash_sha256(hash, raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+	if ((st = store_get(cfg->store_path)) == NULL)
+		return AUTH_STORE;
+	/* Found by its hash: the token itself is never compared, nor kept. */
+	if ((r = store_token_user(st, hash, time(NULL), user)) < 0)
+		return AUTH_STORE;
+	log_event("auth", "action=resume user=%s client=%s result=%s",
+	    r ? user : "-", c->peer, r ? "ok" : "bad_token");
+	return r ? AUTH_OK : AUTH_BAD_TOKEN;
+}
+
+enum auth_result
+auth_logout(struct conn *c, const struct config *cfg, const char *user,
+    const unsigned char hash[32])
+{
+	struct store *st;
+
+	if ((st = store_get(cfg->store_path)) == NULL ||
+	    store_token_revoke(st, hash) == -1)
+		return AUTH_STORE;
+	log_event("auth", "action=logout user=%s client=%s result=ok", user,
+	    c->peer);
+	return AUTH_OK;
+}
+
+size_t
+auth_redact(const char *msg, char *out, size_t outlen)
+{
+	static const char *const secret_after_user[] = { "REGISTER ",
+	    "LOGIN " };
+	const char *p;
+	size_t i, n;
+
+	for (i = 0; i < 2; i++) {
+		n = strlen(secret_after_user[i]);
+		if (strncasecmp(msg, secret_after_user[i], n) != 0)
+			continue;
+		/* Keep the verb and the user name, hide the password. */
+		p = strchr(msg + n, ' ');
+		return snprintf(out, outlen, "%.*s [secret]",
+		    (int)(p ? p - msg : (long)strlen(msg)), msg);
+	}
+	if (strncasecmp(msg, "RESUME ", 7) == 0)
+		return snprintf(out, outlen, "%.6s [secret]", msg);
+	if (strncmp(msg, "OK token ", 9) == 0) {
+		p = strchr(msg + 9, ' ');
+		return snprintf(out, outlen, "OK token [secret]%s",
+		    p ? p : "");
+	}
+	return 0;
+}
+
+void
+auth_serve(struct conn *c, const struct config *cfg)
+{
+	session_run(c, cfg, SESSION_LINES | SESSION_AUTH_ONLY);
+}

@@ -1,0 +1,122 @@
+/*
+ * ident.c -- identify clients by their address.
+ *
+ * A known address is greeted by the name stored for it; an unknown one is
+ * asked for a name, which is stored for that address. The store is shared by
+ * every worker and survives restarts (store.c). The raw service speaks
+ * lines; the session service reaches the same store with IDENTIFY.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/config.h"
+#include "daemon/conn.h"
+#include "daemon/service.h"
+#include "daemon/store.h"
+#include "shared/log.h"
+#include "shared/utf8.h"
+
+#define IDENT_TRIES	3
+
+int
+ident_check_name(const char *in, char *out, size_t outlen, const char **why)
+{
+	const char *end;
+	size_t len, off, chars = 0, bad;
+	uint32_t cp;
+	int n;
+
+	while (*in == ' ' || *in == '\t')
+		in++;
+	end = in + strlen(in);
+	while (end > in && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	len = end - in;
+	if (len == 0) {
+		*why = "the name is empty";
+		return -1;
+	}
+	if (utf8_check(in, len, &bad) == -1) {
+		*why = "the name is not valid UTF-8";
+		return -1;
+	}
+	for (off = 0; off < len; off += n, chars++) {
+		n = utf8_decode((const unsigned char *)in + off, len - off,
+		    &cp);
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
+		    cp == 0x2028 || cp == 0x2029) {
+			*why = "the name holds a control character";
+			return -1;
+		}
+	}
+	if (chars > IDENT_NAME_MAX || len >= outlen) {
+		*why = "the name is longer than 64 characters";
+		return -1;
+	}
+	memcpy(out, in, len);
+	out[len] = '\0';
+	return 0;
+}
+
+static int
+ident_say(struct conn *c, const char *text)
+{
+	if (conn_write(c, text, strlen(text)) == -1)
+		return -1;
+	conn_log_sent(c, text, strlen(text));
+	return 0;
+}
+
+void
+ident_serve(struct conn *c, const struct config *cfg)
+{
+	char name[STORE_NAME_MAX], line[1024];
+	char reply[STORE_NAME_MAX + 128];
+	const char *why;
+	struct store *st;
+	ssize_t n;
+	int r, tries;
+
+	if ((st = store_get(cfg->store_path)) == NULL ||
+	    (r = store_ident_get(st, c->host, name)) == -1) {
+		log_warnx("ident: %s", store_error());
+		ident_say(c, "Sorry, the name store is not available.\n");
+		return;
+	}
+	if (r == 1) {
+		log_event("ident", "client=%s result=known", c->peer);
+		snprintf(reply, sizeof(reply), "Hello again, %s!\n", name);
+		ident_say(c, reply);
+		return;
+	}
+	snprintf(reply, sizeof(reply), "Hello, %s! What is your name?\n",
+	    c->host);
+	if (ident_say(c, reply) == -1)
+		return;
+	for (tries = 1; tries <= IDENT_TRIES; tries++) {
+		if ((n = conn_read_line(c, line, sizeof(line))) <= 0 &&
+		    c->end != CONN_OPEN)
+			return;
+		conn_log_recv(c, line, n);
+		if (ident_check_name(line, name, sizeof(name), &why) == 0)
+			break;
+		snprintf(reply, sizeof(reply), tries < IDENT_TRIES ?
+		    "Sorry, %s. What is your name?\n" : "Sorry, %s. Goodbye.\n",
+		    why);
+		if (ident_say(c, reply) == -1)
+			return;
+	}
+	if (tries > IDENT_TRIES) {
+		log_event("ident", "client=%s result=refused", c->peer);
+		return;
+	}
+	if (store_ident_set(st, c->host, name) == -1) {
+		log_warnx("ident: %s", store_error());
+		ident_say(c, "Sorry, your name could not be stored.\n");
+		return;
+	}
+	log_text("ident", name, strlen(name), "client=%s result=stored",
+	    c->peer);
+	snprintf(reply, sizeof(reply), "Nice to meet you, %s!\n", name);
+	ident_say(c, reply);
+}

@@ -1,0 +1,252 @@
+/* store.c -- the identity and account store in SQLite (see store.h). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+#include <sodium.h>
+
+#include "daemon/store.h"
+
+#define STORE_BUSY_MS	5000	/* wait this long for another writer */
+
+struct store {
+	sqlite3	*db;
+};
+
+static struct store	 worker_store;
+static char		 last_error[256];
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS identities ("
+    " addr TEXT PRIMARY KEY, name TEXT NOT NULL,"
+    " created INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS users ("
+    " name TEXT PRIMARY KEY, hash TEXT NOT NULL,"
+    " created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS tokens ("
+    " hash BLOB PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name),"
+    " expires INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE IF NOT EXISTS failures ("
+    " key TEXT NOT NULL, at INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS failures_key ON failures (key, at);";
+
+static int
+store_fail(sqlite3 *db, const char *what)
+{
+	snprintf(last_error, sizeof(last_error), "%s: %s", what,
+	    db ? sqlite3_errmsg(db) : "out of memory");
+	return -1;
+}
+
+const char *
+store_error(void)
+{
+	return last_error;
+}
+
+static sqlite3 *
+store_open(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		store_fail(db, path);
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, STORE_BUSY_MS);
+	return db;
+}
+
+int
+store_init(const char *path, char *err, size_t errlen)
+{
+	sqlite3 *db;
+	char *msg = NULL, sql[64];
+	int version = -1;
+	sqlite3_stmt *st;
+
+	if ((db = store_open(path)) == NULL) {
+		snprintf(err, errlen, "store %s", last_error);
+		return -1;
+	}
+	/* WAL lets readers and one writer work at once; it is persistent. */
+	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, &msg) !=
+	    SQLITE_OK)
+		goto fail;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			version = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (version > STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "store %s: schema version %d is newer "
+		    "than this sockbind knows (%d)", path, version,
+		    STORE_SCHEMA_VERSION);
+		sqlite3_close(db);
+		return -1;
+	}
+	/* One transaction: the schema and its version, or nothing. It is
+	 * also the proof that the store can be written. */
+	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d;",
+	    STORE_SCHEMA_VERSION);
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) !=
+	    SQLITE_OK || sqlite3_exec(db, schema, NULL, NULL, &msg) !=
+	    SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, &msg) !=
+	    SQLITE_OK || sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) !=
+	    SQLITE_OK)
+		goto fail;
+	sqlite3_close(db);
+	return 0;
+fail:
+	snprintf(err, errlen, "store %s: %s", path, msg ? msg :
+	    sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	return -1;
+}
+
+struct store *
+store_get(const char *path)
+{
+	if (worker_store.db == NULL &&
+	    (worker_store.db = store_open(path)) == NULL)
+		return NULL;
+	return &worker_store;
+}
+
+void
+store_close(void)
+{
+	sqlite3_close(worker_store.db);
+	worker_store.db = NULL;
+}
+
+/*
+ * Run one statement: bind the arguments ('t' text, 'i' int64, 'b' 32-byte
+ * blob), step it once. Returns 1 with the first column of the first row
+ * copied into out (text) or *num (int), 0 when there was no row, -1 on error;
+ * a constraint violation returns STORE_EXISTS.
+ */
+static int
+store_run(struct store *s, const char *sql, const char *types, char *out,
+    size_t outlen, int64_t *num, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int i, r;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return store_fail(s->db, "prepare");
+	va_start(ap, num);
+	for (i = 0; types[i] != '\0'; i++) {
+		if (types[i] == 't')
+			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *),
+			    -1, SQLITE_TRANSIENT);
+		else if (types[i] == 'i')
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+		else
+			sqlite3_bind_blob(st, i + 1,
+			    va_arg(ap, const unsigned char *), 32,
+			    SQLITE_TRANSIENT);
+	}
+	va_end(ap);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		if (out != NULL)
+			snprintf(out, outlen, "%s",
+			    (const char *)sqlite3_column_text(st, 0));
+		if (num != NULL)
+			*num = sqlite3_column_int64(st, 0);
+		r = 1;
+	} else if (r == SQLITE_DONE)
+		r = 0;
+	else if ((r & 0xff) == SQLITE_CONSTRAINT)
+		r = STORE_EXISTS;
+	else
+		r = store_fail(s->db, "step");
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+store_ident_get(struct store *s, const char *addr, char name[STORE_NAME_MAX])
+{
+	return store_run(s, "SELECT name FROM identities WHERE addr = ?",
+	    "t", name, STORE_NAME_MAX, NULL, addr);
+}
+
+int
+store_ident_set(struct store *s, const char *addr, const char *name)
+{
+	return store_run(s, "INSERT INTO identities (addr, name, created, "
+	    "updated) VALUES (?1, ?2, unixepoch(), unixepoch()) "
+	    "ON CONFLICT (addr) DO UPDATE SET name = ?2, updated = unixepoch()",
+	    "tt", NULL, 0, NULL, addr, name);
+}
+
+int
+store_user_add(struct store *s, const char *user, const char *hash)
+{
+	return store_run(s, "INSERT INTO users (name, hash, created) "
+	    "VALUES (?, ?, unixepoch())", "tt", NULL, 0, NULL, user, hash);
+}
+
+int
+store_user_hash(struct store *s, const char *user, char hash[STORE_HASH_MAX])
+{
+	return store_run(s, "SELECT hash FROM users WHERE name = ?", "t",
+	    hash, STORE_HASH_MAX, NULL, user);
+}
+
+int
+store_token_add(struct store *s, const unsigned char hash[32],
+    const char *user, int64_t expires)
+{
+	return store_run(s, "INSERT INTO tokens (hash, user, expires) "
+	    "VALUES (?, ?, ?)", "bti", NULL, 0, NULL, hash, user, expires);
+}
+
+int
+store_token_user(struct store *s, const unsigned char hash[32], int64_t now,
+    char user[STORE_NAME_MAX])
+{
+	return store_run(s, "SELECT user FROM tokens WHERE hash = ? AND "
+	    "revoked = 0 AND expires > ?", "bi", user, STORE_NAME_MAX, NULL,
+	    hash, now);
+}
+
+int
+store_token_revoke(struct store *s, const unsigned char hash[32])
+{
+	return store_run(s, "UPDATE tokens SET revoked = 1 WHERE hash = ?",
+	    "b", NULL, 0, NULL, hash);
+}
+
+int
+store_failure_add(struct store *s, const char *key, int64_t now)
+{
+	return store_run(s, "INSERT INTO failures (key, at) VALUES (?, ?)",
+	    "ti", NULL, 0, NULL, key, now);
+}
+
+int
+store_failure_count(struct store *s, const char *key, int64_t since)
+{
+	int64_t n = 0;
+	int r;
+
+	r = store_run(s, "SELECT count(*) FROM failures WHERE key = ? AND "
+	    "at > ?", "ti", NULL, 0, &n, key, since);
+	return r < 0 ? -1 : (int)n;
+}
+
+int
+store_failure_clear(struct store *s, const char *key)
+{
+	return store_run(s, "DELETE FROM failures WHERE key = ?", "t", NULL,
+	    0, NULL, key);
+}

@@ -1,0 +1,48 @@
+/*
+ * store.h -- the identity and account store: one SQLite database shared by
+ * every worker (WAL mode, a busy timeout, one transaction per change).
+ *
+ * store_init() runs in the master at start-up: it creates the database and
+ * its schema (versioned with PRAGMA user_version, so a later release can
+ * migrate) and proves it can write. Each worker then opens its own
+ * connection with store_get() on first use (a SQLite connection must not
+ * cross fork()). Functions return 0 or 1 as described, STORE_EXISTS for a
+ * duplicate, or -1 with the reason in store_error().
+ */
+#ifndef SOCKBIND_STORE_H
+#define SOCKBIND_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION	1
+#define STORE_EXISTS		2
+#define STORE_NAME_MAX		256	/* bytes, with the NUL */
+#define STORE_HASH_MAX		256	/* an argon2id string, with the NUL */
+
+struct store;
+
+int		 store_init(const char *path, char *err, size_t errlen);
+struct store	*store_get(const char *path);
+const char	*store_error(void);
+void		 store_close(void);
+
+/* ident: 1 and the name when addr is known, 0 when not. */
+int	store_ident_get(struct store *, const char *addr,
+	    char name[STORE_NAME_MAX]);
+int	store_ident_set(struct store *, const char *addr, const char *name);
+
+/* auth: users, session tokens (by their SHA-256), failed attempts. */
+int	store_user_add(struct store *, const char *user, const char *hash);
+int	store_user_hash(struct store *, const char *user,
+	    char hash[STORE_HASH_MAX]);
+int	store_token_add(struct store *, const unsigned char hash[32],
+	    const char *user, int64_t expires);
+int	store_token_user(struct store *, const unsigned char hash[32],
+	    int64_t now, char user[STORE_NAME_MAX]);
+int	store_token_revoke(struct store *, const unsigned char hash[32]);
+int	store_failure_add(struct store *, const char *key, int64_t now);
+int	store_failure_count(struct store *, const char *key, int64_t since);
+int	store_failure_clear(struct store *, const char *key);
+
+#endif
