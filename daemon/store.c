@@ -215,7 +215,7 @@ store_token_user(struct store *s, const unsigned char hash[32], int64_t now,
     char user[STORE_NAME_MAX])
 {
 	return store_run(s, "SELECT user FROM tokens WHERE hash = ? AND "
-	    "revoked = 0 AND expires > ?", "bi", user, STORE_NAME_MAX, NULL,
+	    "revoked = 0 AND expires >= ?", "bi", user, STORE_NAME_MAX, NULL,
 	    hash, now);
 }
 

@@ -202,7 +202,8 @@ auth_resume(struct conn *c, const struct config *cfg, const char *token,
 	sodium_memzero(raw, sizeof(raw));
 	if ((st = store_get(cfg->store_path)) == NULL)
 		return AUTH_STORE;
-	/* Found by its hash: the token itself is never compared, nor kept. */
+	/* Found by its hash: the token itself is never compared, nor kept.
+	 * It lives through its expiry second: at least token_ttl seconds. */
 	if ((r = store_token_user(st, hash, time(NULL), user)) < 0)
 		return AUTH_STORE;
 	log_event("auth", "action=resume user=%s client=%s result=%s",

@@ -1,0 +1,431 @@
+/*
+ * test_identity.c -- ident and auth against the real daemon and its SQLite
+ * store. Several client machines are played by loopback source addresses
+ * (127.0.0.2, 127.0.0.3 ...). Port ranges 22800-22999.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/integration/harness.h"
+
+TestSuite(identity, .fini = h_cleanup, .timeout = 60);
+
+#define PASSWORD	"correct horse battery"
+
+static const char *const session[] = { "server.service=session", NULL };
+
+/* Read until n lines have come; the text into buf. */
+static void
+read_lines(int fd, int n, char *buf, size_t size)
+{
+	size_t have = 0;
+	ssize_t got;
+	int lines = 0;
+
+	while (lines < n && have + 1 < size) {
+		got = h_recv_exact(fd, buf + have, 1, H_WAIT_MS);
+		cr_assert_eq(got, 1, "%d of %d lines: '%.*s'", lines, n,
+		    (int)have, buf);
+		have++;
+		lines += buf[have - 1] == '\n';
+	}
+	buf[have] = '\0';
+}
+
+static void
+s_send_text(int fd, const char *text)
+{
+	uint32_t be = htonl(strlen(text));
+
+	cr_assert_eq(h_send(fd, &be, 4), 0);
+	cr_assert_eq(h_send(fd, text, strlen(text)), 0);
+}
+
+static int
+s_recv(int fd, char *buf, size_t size)
+{
+	uint32_t be, len;
+
+	if (h_recv_exact(fd, &be, 4, 3 * H_WAIT_MS) != 4)
+		return -1;
+	len = ntohl(be);
+	cr_assert_lt(len, size);
+	cr_assert_eq(h_recv_exact(fd, buf, len, H_WAIT_MS), (ssize_t)len);
+	buf[len] = '\0';
+	return (int)len;
+}
+
+static void
+s_ask(int fd, const char *request, char *reply, size_t size)
+{
+	s_send_text(fd, request);
+	cr_assert_geq(s_recv(fd, reply, size), 0, "no reply to %s", request);
+}
+
+static void
+s_expect(int fd, const char *request, const char *expect)
+{
+	char reply[512];
+
+	s_ask(fd, request, reply, sizeof(reply));
+	cr_assert_str_eq(reply, expect, "request '%s'", request);
+}
+
+static int
+s_connect_from(const char *src, int port)
+{
+	char buf[256];
+	int fd = h_connect_from(src, port);
+
+	cr_assert_geq(fd, 0, "connect from %s", src ? src : "default");
+	cr_assert_geq(s_recv(fd, buf, sizeof(buf)), 0, "no greeting");
+	return fd;
+}
+
+/* "OK token HEX expires N": the token into tok (65 bytes). */
+static void
+login(int fd, const char *user, const char *password, char *tok)
+{
+	char req[256], reply[512];
+	long long expires;
+
+	snprintf(req, sizeof(req), "LOGIN %s %s", user, password);
+	s_ask(fd, req, reply, sizeof(reply));
+	cr_assert_eq(sscanf(reply, "OK token %64s expires %lld", tok,
+	    &expires), 2, "%s", reply);
+	cr_assert_eq(strlen(tok), 64);
+}
+
+Test(identity, register_login_resume_logout)
+{
+	struct h_daemon d;
+	char tok[80], req[128];
+	int a, b, c;
+
+	h_start(&d, 22800, 22809, session);
+	a = s_connect_from(NULL, d.port);
+	s_expect(a, "REGISTER alice " PASSWORD, "OK registered alice");
+	s_expect(a, "REGISTER alice another password", "ERR 409 that user "
+	    "name is taken");
+	s_expect(a, "REGISTER bad/name " PASSWORD, "ERR 402 a user name is "
+	    "1-32 letters, digits, '.', '_' or '-'");
+	s_expect(a, "REGISTER bob short", "ERR 402 a password is 8-1024 "
+	    "bytes");
+	s_expect(a, "WHOAMI", "ERR 432 not logged in");
+	login(a, "alice", PASSWORD, tok);
+	s_expect(a, "WHOAMI", "OK alice");
+	close(a);
+
+	/* A later connection presents the token, like a cookie. */
+	b = s_connect_from(NULL, d.port);
+	snprintf(req, sizeof(req), "RESUME %s", tok);
+	s_expect(b, req, "OK welcome alice");
+	s_expect(b, "WHOAMI", "OK alice");
+	s_expect(b, "LOGOUT", "OK logged out");
+	s_expect(b, "WHOAMI", "ERR 432 not logged in");
+	close(b);
+
+	c = s_connect_from(NULL, d.port);
+	s_expect(c, req, "ERR 431 unknown, expired or revoked token");
+	s_expect(c, "RESUME 1234", "ERR 431 unknown, expired or revoked "
+	    "token");
+	close(c);
+}
+
+Test(identity, unknown_user_costs_a_wrong_password)
+{
+	struct h_daemon d;
+	long t0, wrong, unknown;
+	int fd;
+
+	h_start(&d, 22810, 22819, session);
+	fd = s_connect_from(NULL, d.port);
+	s_expect(fd, "REGISTER carol " PASSWORD, "OK registered carol");
+	/* Warm up: the first failure also builds the decoy hash. */
+	s_expect(fd, "LOGIN nobody whatever-it-is",
+	    "ERR 430 wrong user name or password");
+	t0 = h_now_ms();
+	s_expect(fd, "LOGIN carol not-the-password",
+	    "ERR 430 wrong user name or password");
+	wrong = h_now_ms() - t0;
+	t0 = h_now_ms();
+	s_expect(fd, "LOGIN nosuchuser not-the-password",
+	    "ERR 430 wrong user name or password");
+	unknown = h_now_ms() - t0;
+	/* Both pay the failure delay (100 ms) and an argon2id check. */
+	cr_assert_geq(wrong, 100);
+	cr_assert_geq(unknown, 100);
+	cr_assert(unknown * 2 > wrong && wrong * 2 > unknown,
+	    "wrong password %ld ms, unknown user %ld ms", wrong, unknown);
+	cr_assert_eq(h_log_count(d.log, "result=wrong_password"), 1);
+	cr_assert_eq(h_log_count(d.log, "result=unknown_user"), 2);
+	close(fd);
+}
+
+Test(identity, token_expires)
+{
+	const char *const over[] = { "server.service=session",
+	    "auth.token_ttl=1", NULL };
+	struct h_daemon d;
+	char tok[80], req[128], reply[256];
+	long t0;
+	int fd;
+
+	h_start(&d, 22820, 22829, over);
+	fd = s_connect_from(NULL, d.port);
+	s_expect(fd, "REGISTER dave " PASSWORD, "OK registered dave");
+	t0 = h_now_ms();
+	login(fd, "dave", PASSWORD, tok);
+	snprintf(req, sizeof(req), "RESUME %s", tok);
+	/* Accepted until it expires (a second or two), then refused. */
+	do {
+		s_ask(fd, req, reply, sizeof(reply));
+	} while (strcmp(reply, "OK welcome dave") == 0 &&
+	    h_now_ms() - t0 < H_WAIT_MS);
+	cr_assert_str_eq(reply, "ERR 431 unknown, expired or revoked token");
+	cr_assert_geq(h_now_ms() - t0, 900, "expired too early");
+	close(fd);
+}
+
+Test(identity, lockout_and_release)
+{
+	const char *const over[] = { "server.service=session",
+	    "auth.max_failures=3",
+	    "auth.failure_window=2", "auth.failure_delay_ms=0", NULL };
+	struct h_daemon d;
+	char reply[256], tok[80];
+	long t0;
+	int fd, i, other;
+
+	h_start(&d, 22830, 22839, over);
+	fd = s_connect_from("127.0.0.2", d.port);
+	s_expect(fd, "REGISTER erin " PASSWORD, "OK registered erin");
+	for (i = 0; i < 3; i++)
+		s_expect(fd, "LOGIN erin guess-number-x",
+		    "ERR 430 wrong user name or password");
+	t0 = h_now_ms();
+	/* Even the right password is refused while locked out. */
+	s_expect(fd, "LOGIN erin " PASSWORD, "ERR 429 too many failed logins: "
+	    "try again in 2 s");
+	/* The address is locked too, for any user name. */
+	s_expect(fd, "LOGIN someone " PASSWORD, "ERR 429 too many failed "
+	    "logins: try again in 2 s");
+	/* Another machine, another user: not affected. */
+	other = s_connect_from("127.0.0.3", d.port);
+	s_expect(other, "REGISTER frank " PASSWORD, "OK registered frank");
+	login(other, "frank", PASSWORD, tok);
+	close(other);
+	/* Released once the window has slid past the failures. */
+	do {
+		s_ask(fd, "LOGIN erin " PASSWORD, reply, sizeof(reply));
+	} while (strncmp(reply, "ERR 429", 7) == 0 &&
+	    h_now_ms() - t0 < 3 * H_WAIT_MS);
+	cr_assert(strncmp(reply, "OK token ", 9) == 0, "%s", reply);
+	cr_assert_geq(h_now_ms() - t0, 900);
+	cr_assert_geq(h_log_count(d.log, "result=locked"), 2);
+	close(fd);
+}
+
+/* Two clients register one name at once: exactly one wins. */
+Test(identity, concurrent_register_one_wins)
+{
+	const char *const over[] = { "server.service=session",
+	    "pool.start=4", NULL };
+	struct h_daemon d;
+	char reply[2][256];
+	int fd[2], i, ok = 0, taken = 0;
+
+	h_start(&d, 22840, 22849, over);
+	for (i = 0; i < 2; i++)
+		fd[i] = s_connect_from(NULL, d.port);
+	/* Both requests are out before either reply can come back. */
+	for (i = 0; i < 2; i++)
+		s_send_text(fd[i], "REGISTER grace " PASSWORD);
+	for (i = 0; i < 2; i++) {
+		cr_assert_geq(s_recv(fd[i], reply[i], sizeof(reply[i])), 0);
+		ok += strcmp(reply[i], "OK registered grace") == 0;
+		taken += strcmp(reply[i], "ERR 409 that user name is taken") ==
+		    0;
+		close(fd[i]);
+	}
+	cr_assert(ok == 1 && taken == 1, "'%s' and '%s'", reply[0], reply[1]);
+	cr_assert_eq(h_log_count(d.log, "database is locked"), 0);
+}
+
+static int
+contains(const char *path, const char *needle)
+{
+	size_t len;
+	char *data = h_slurp(path, &len);
+	int found;
+
+	if (data == NULL)
+		return 0;
+	found = memmem(data, len, needle, strlen(needle)) != NULL;
+	free(data);
+	return found;
+}
+
+Test(identity, no_secret_in_log_or_store)
+{
+	struct h_daemon d;
+	char tok[80], req[128], path[PATH_MAX + 16];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int fd, users = 0;
+
+	h_start(&d, 22850, 22859, session);
+	fd = s_connect_from(NULL, d.port);
+	s_expect(fd, "REGISTER heidi " PASSWORD, "OK registered heidi");
+	login(fd, "heidi", PASSWORD, tok);
+	snprintf(req, sizeof(req), "RESUME %s", tok);
+	s_expect(fd, req, "OK welcome heidi");
+	s_expect(fd, "LOGIN heidi wrong-password-here",
+	    "ERR 430 wrong user name or password");
+	s_expect(fd, "QUIT", "OK");
+	close(fd);
+	cr_assert_eq(h_log_wait(d.log, " disconnect ", 1, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(d.log, "LOGIN heidi [secret]"), 2);
+	cr_assert_eq(h_log_count(d.log, "OK token [secret] expires"), 1);
+	cr_assert(!contains(d.log, PASSWORD), "password in the log");
+	cr_assert(!contains(d.log, "wrong-password-here"), "password logged");
+	cr_assert(!contains(d.log, tok), "token in the log");
+
+	/* The store: argon2id strings only, and no token in any form. */
+	snprintf(path, sizeof(path), "%s/sockbind.db", d.dir);
+	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT hash FROM users", -1, &st,
+	    NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		cr_assert(strncmp((const char *)sqlite3_column_text(st, 0),
+		    "$argon2id$", 10) == 0);
+		users++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	cr_assert_eq(users, 1);
+	cr_assert(!contains(path, PASSWORD));
+	cr_assert(!contains(path, tok));
+	snprintf(path, sizeof(path), "%s/sockbind.db-wal", d.dir);
+	cr_assert(!contains(path, PASSWORD));
+	cr_assert(!contains(path, tok));
+}
+
+/* The raw ident dialogue: one line from the server, maybe one answer. */
+static void
+ident_dialogue(int port, const char *src, const char *answer,
+    const char *expect)
+{
+	char buf[256];
+	ssize_t n;
+	int fd = h_connect_from(src, port);
+
+	cr_assert_geq(fd, 0);
+	if (answer != NULL) {
+		snprintf(buf, sizeof(buf), "Hello, %s! What is your name?\n",
+		    src);
+		n = h_recv_exact(fd, buf + 128, strlen(buf), H_WAIT_MS);
+		cr_assert(n == (ssize_t)strlen(buf) &&
+		    memcmp(buf, buf + 128, n) == 0, "no question for %s", src);
+		cr_assert_eq(h_send(fd, answer, strlen(answer)), 0);
+	}
+	n = h_recv_exact(fd, buf, strlen(expect), H_WAIT_MS);
+	buf[n > 0 ? n : 0] = '\0';
+	cr_assert_str_eq(buf, expect, "from %s", src);
+	close(fd);
+}
+
+Test(identity, ident_three_machines_across_restart)
+{
+	const char *const over[] = { "server.service=ident", NULL };
+	struct h_daemon d;
+	int status, fd;
+	char buf[256];
+
+	h_start(&d, 22860, 22869, over);
+	ident_dialogue(d.port, "127.0.0.2", "Ivan\n", "Nice to meet you, "
+	    "Ivan!\n");
+	ident_dialogue(d.port, "127.0.0.3", "  Мария Петрова \r\n",
+	    "Nice to meet you, Мария Петрова!\n");
+	/* A bad answer is asked again. */
+	fd = h_connect_from("127.0.0.4", d.port);
+	read_lines(fd, 1, buf, sizeof(buf));
+	cr_assert_eq(h_send(fd, "\n", 1), 0);
+	read_lines(fd, 1, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "Sorry, the name is empty. What is your name?\n");
+	cr_assert_eq(h_send(fd, "Олег\n", strlen("Олег\n")), 0);
+	read_lines(fd, 1, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "Nice to meet you, Олег!\n");
+	close(fd);
+
+	/* Stop, start again on the same store: the names are kept. */
+	h_signal(&d, SIGTERM);
+	status = h_wait_exit(&d, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	d.status = -1;
+	h_spawn(&d, NULL, NULL);
+	cr_assert_eq(h_log_wait(d.log, " start version=", 2, H_WAIT_MS), 0);
+	cr_assert_eq(h_wait_workers(d.pid, 3, H_WAIT_MS), 0);
+	ident_dialogue(d.port, "127.0.0.2", NULL, "Hello again, Ivan!\n");
+	ident_dialogue(d.port, "127.0.0.3", NULL,
+	    "Hello again, Мария Петрова!\n");
+	ident_dialogue(d.port, "127.0.0.4", NULL, "Hello again, Олег!\n");
+}
+
+Test(identity, identify_verb_in_session)
+{
+	struct h_daemon d;
+	int fd;
+
+	h_start(&d, 22870, 22879, session);
+	fd = s_connect_from("127.0.0.5", d.port);
+	s_expect(fd, "IDENTIFY", "ERR 404 unknown address 127.0.0.5: tell me "
+	    "your name with IDENTIFY name");
+	s_expect(fd, "IDENTIFY  Judy ", "OK Judy");
+	s_expect(fd, "IDENTIFY", "OK Judy");
+	close(fd);
+	fd = s_connect_from("127.0.0.6", d.port);
+	s_expect(fd, "IDENTIFY", "ERR 404 unknown address 127.0.0.6: tell me "
+	    "your name with IDENTIFY name");
+	close(fd);
+}
+
+Test(identity, auth_service_speaks_lines)
+{
+	const char *const over[] = { "server.service=auth", NULL };
+	const char *reg = "REGISTER ivan " PASSWORD "\r\n";
+	const char *log_in = "LOGIN ivan " PASSWORD "\n";
+	struct h_daemon d;
+	char buf[512], tok[80];
+	int fd;
+
+	h_start(&d, 22880, 22889, over);
+	fd = h_connect(d.port);
+	read_lines(fd, 1, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "OK sockbind 0.1.0 auth\n");
+	cr_assert_eq(h_send(fd, reg, strlen(reg)), 0);
+	read_lines(fd, 1, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "OK registered ivan\n");
+	cr_assert_eq(h_send(fd, log_in, strlen(log_in)), 0);
+	read_lines(fd, 1, buf, sizeof(buf));
+	cr_assert_eq(sscanf(buf, "OK token %64s expires", tok), 1, "%s", buf);
+	/* Only the account verbs: ECHO belongs to the session service. */
+	cr_assert_eq(h_send(fd, "WHOAMI\nECHO hi\nQUIT\n", 20), 0);
+	read_lines(fd, 3, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "OK ivan\nERR 401 unknown verb ECHO\nOK\n");
+	close(fd);
+	cr_assert_eq(h_log_wait(d.log, " disconnect ", 1, H_WAIT_MS), 0);
+	cr_assert(!contains(d.log, PASSWORD));
+	cr_assert(!contains(d.log, tok));
+}
