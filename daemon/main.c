@@ -113,6 +113,7 @@ main(int argc, char *argv[])
 	pid_t other;
 	char err[1024];
 
+	master_block_signals();
 	setproctitle_init(argc, argv, environ);
 	while ((ch = getopt(argc, argv, "c:dhnV")) != -1) {
 		switch (ch) {

@@ -63,10 +63,23 @@ master_signal(int sig)
 	errno = saved;
 }
 
+void
+master_block_signals(void)
+{
+	sigset_t set;
+	size_t i;
+
+	sigemptyset(&set);
+	for (i = 0; i < sizeof(master_sigs) / sizeof(master_sigs[0]); i++)
+		sigaddset(&set, master_sigs[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 static void
 master_signals(void)
 {
 	struct sigaction sa;
+	sigset_t set;
 	size_t i;
 
 	if (pipe2(selfpipe, O_NONBLOCK | O_CLOEXEC) == -1)
@@ -79,6 +92,9 @@ master_signals(void)
 		sigaction(master_sigs[i], &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* What arrived since start-up is delivered now, to the handlers. */
+	sigemptyset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
 /* In a new worker: drop what only the master should hold. */

@@ -7,6 +7,9 @@
  * each signal in one switch, reaps children, kills stuck ones, and adjusts
  * the pool with the pure rules of pool.c. It returns the exit status: 0
  * after a stop, EXIT_START when workers keep failing at start-up.
+ * master_block_signals() is called first thing in main(): a signal sent as
+ * soon as the daemon says it listens waits for the master's handlers
+ * instead of taking its default action.
  */
 #ifndef SOCKBIND_MASTER_H
 #define SOCKBIND_MASTER_H
@@ -25,6 +28,7 @@ struct master_env {
 	struct pidfh	*pidfh;
 };
 
+void	master_block_signals(void);
 int	master_run(struct master_env *);
 
 #endif

@@ -214,6 +214,8 @@ utf8_reverse(const void *buf, size_t len, int keep_case, char *out,
 	size_t n = 0, off = 0, i, o = 0;
 	int k;
 
+	if (outsize == 0)
+		return 0;
 	if ((cps = malloc(2 * (len + 1) * sizeof(*cps))) == NULL)
 		return -2;
 	rev = cps + len + 1;

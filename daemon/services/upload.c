@@ -159,16 +159,14 @@ upload_sanitize_name(const char *in, char *out, size_t outlen)
 {
 	const unsigned char *s;
 	const char *base = strrchr(in, '/');
-	size_t o = 0, limit = outlen - 1;
+	size_t o = 0, limit, dots;
 	uint32_t cp;
 	int n;
 
-	if (limit > UPLOAD_NAME_MAX)
-		limit = UPLOAD_NAME_MAX;
+	if (outlen == 0)
+		return;
+	limit = outlen - 1 < UPLOAD_NAME_MAX ? outlen - 1 : UPLOAD_NAME_MAX;
 	s = (const unsigned char *)(base ? base + 1 : in);
-	/* No hidden files: they would hide among our temporaries. */
-	while (*s == '.')
-		s++;
 	while (*s != '\0') {
 		n = utf8_decode(s, strlen((const char *)s), &cp);
 		if (n < 0) {		/* invalid byte: dropped */
@@ -192,7 +190,11 @@ upload_sanitize_name(const char *in, char *out, size_t outlen)
 		s += n;
 	}
 	out[o] = '\0';
-	if (o == 0)
+	/* No hidden files, they would hide among our temporaries: leading
+	 * dots go last, once dropped bytes can no longer uncover one. */
+	dots = strspn(out, ".");
+	memmove(out, out + dots, o - dots + 1);
+	if (out[0] == '\0')
 		snprintf(out, outlen, "upload");
 }
 
