@@ -1,210 +1,142 @@
 /*
  * main.c -- sockbin, the client of sockbind.
  *
- * sockbin [-H host] [-p port|min-max] echo TEXT
- * Tries each port of the range in turn and uses the first that accepts.
- * A session server greets first ("OK sockbind ... session"): TEXT goes as
- * an ECHO request frame. A raw echo server says nothing: TEXT and a newline
- * go as they are. Prints what comes back. Exit status 0 when the reply is
- * the echo, 1 when no server answers or the reply differs, 2 on a usage
- * error.
+ * sockbin [-c FILE] [-H HOST] [-p PORT|MIN-MAX] [--password-stdin] COMMAND
+ * Options, then the config file, then (on a terminal) questions for the
+ * server's host and port if neither gave them; then the link and the
+ * command. sockbin(1) documents commands and exit statuses.
  */
-#include <sys/socket.h>
-
 #include <err.h>
-#include <errno.h>
-#include <netdb.h>
-#include <poll.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "shared/frame.h"
+#include "client/sockbin.h"
+#include "shared/log.h"
+#include "shared/net.h"
 
-#define SOCKBIN_VERSION		"0.1.0"
-#define CLIENT_TIMEOUT_MS	10000
-#define CLIENT_GREETING_MS	300	/* a session server greets at once */
-#define CLIENT_FRAME_MAX	(1 << 20)
+#ifndef SOCKBIN_CONF
+#define SOCKBIN_CONF	"/usr/local/etc/sockbind/sockbin.ini"
+#endif
+#define FALLBACK_HOST	"127.0.0.1"
+#define FALLBACK_PORTS	"65430-65440"
+
+static const struct command {
+	const char	*name;
+	const char	*args;
+	int		(*run)(struct client *, int, char **);
+} commands[] = {
+	{ "echo",	"TEXT",		cmd_echo },
+	{ "mirror",	"TEXT",		cmd_mirror },
+	{ "chat",	"",		cmd_chat },
+	{ "send",	"",		cmd_send },
+	{ "upload",	"FILE",		cmd_upload },
+	{ "pingpong",	"FILE ROUNDS",	cmd_pingpong },
+	{ "ident",	"",		cmd_ident },
+	{ "register",	"USER",		cmd_register },
+	{ "login",	"USER",		cmd_login },
+	{ "resume",	"",		cmd_resume },
+	{ "logout",	"",		cmd_logout },
+	{ "status",	"",		cmd_status },
+};
 
 static void __attribute__((noreturn))
 usage(int status)
 {
-	fprintf(status ? stderr : stdout,
-	    "usage: sockbin [-hV] [-H host] [-p port|min-max] echo TEXT\n");
+	FILE *out = status ? stderr : stdout;
+	size_t i;
+
+	fprintf(out, "usage: sockbin [-hV] [-c file] [-H host] "
+	    "[-p port|min-max] [--password-stdin] command [args]\n"
+	    "commands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %s %s\n", commands[i].name, commands[i].args);
 	exit(status);
-}
-
-static int
-parse_ports(const char *s, int *lo, int *hi)
-{
-	char *end;
-	long a, b;
-
-	a = strtol(s, &end, 10);
-	b = a;
-	if (*end == '-')
-		b = strtol(end + 1, &end, 10);
-	if (*end != '\0' || a < 1 || b > 65535 || a > b)
-		return -1;
-	*lo = (int)a;
-	*hi = (int)b;
-	return 0;
-}
-
-/* The first port of the range that accepts a connection, as a socket. */
-static int
-client_connect(const char *host, int lo, int hi, int *port)
-{
-	struct addrinfo hints, *res, *ai;
-	char service[8];
-	int fd, saved = ECONNREFUSED, r;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	for (*port = lo; *port <= hi; (*port)++) {
-		snprintf(service, sizeof(service), "%d", *port);
-		if ((r = getaddrinfo(host, service, &hints, &res)) != 0)
-			errx(1, "%s: %s", host, gai_strerror(r));
-		for (ai = res; ai != NULL; ai = ai->ai_next) {
-			fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-			    ai->ai_protocol);
-			if (fd == -1)
-				continue;
-			if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-				freeaddrinfo(res);
-				return fd;
-			}
-			saved = errno;
-			close(fd);
-		}
-		freeaddrinfo(res);
-	}
-	errno = saved;
-	return -1;
-}
-
-static ssize_t
-client_read(void *ctx, void *buf, size_t len)
-{
-	struct pollfd pfd = { *(int *)ctx, POLLIN, 0 };
-
-	if (poll(&pfd, 1, CLIENT_TIMEOUT_MS) <= 0)
-		return -1;
-	return recv(*(int *)ctx, buf, len, 0);
-}
-
-static int
-client_write(void *ctx, const void *buf, size_t len)
-{
-	return send(*(int *)ctx, buf, len, MSG_NOSIGNAL) == (ssize_t)len ?
-	    0 : -1;
-}
-
-/* 1 when the server greets as a session server, 0 when it is silent. */
-static int
-client_is_session(int fd, const struct frame_io *io)
-{
-	struct pollfd pfd = { fd, POLLIN, 0 };
-	uint32_t len;
-	char *greeting;
-	int session;
-
-	if (poll(&pfd, 1, CLIENT_GREETING_MS) <= 0)
-		return 0;
-	if (frame_recv(io, CLIENT_FRAME_MAX, &greeting, &len) != FRAME_OK)
-		errx(1, "the server sent something that is not a greeting");
-	session = strncmp(greeting, "OK sockbind ", 12) == 0;
-	free(greeting);
-	return session;
-}
-
-static int
-client_session_echo(const struct frame_io *io, const char *text)
-{
-	char *req, *reply;
-	uint32_t len;
-	int status;
-
-	if (asprintf(&req, "ECHO %s", text) == -1)
-		err(1, "asprintf");
-	if (frame_send_text(io, req) != FRAME_OK)
-		err(1, "send");
-	if (frame_recv(io, CLIENT_FRAME_MAX, &reply, &len) != FRAME_OK)
-		errx(1, "no reply from the server");
-	status = strncmp(reply, "OK ", 3) == 0 &&
-	    strcmp(reply + 3, text) == 0 ? 0 : 1;
-	printf("%s\n", status == 0 ? reply + 3 : reply);
-	free(req);
-	free(reply);
-	return status;
-}
-
-static int
-client_echo(int fd, const char *text)
-{
-	size_t len = strlen(text) + 1, got = 0;
-	struct pollfd pfd = { fd, POLLIN, 0 };
-	char *msg, *reply;
-	ssize_t n;
-
-	if ((msg = malloc(len)) == NULL || (reply = malloc(len + 1)) == NULL)
-		err(1, "malloc");
-	memcpy(msg, text, len - 1);
-	msg[len - 1] = '\n';
-	if (send(fd, msg, len, MSG_NOSIGNAL) != (ssize_t)len)
-		err(1, "send");
-	while (got < len) {
-		if (poll(&pfd, 1, CLIENT_TIMEOUT_MS) <= 0)
-			errx(1, "no reply within %d s", CLIENT_TIMEOUT_MS / 1000);
-		if ((n = recv(fd, reply + got, len - got, 0)) <= 0)
-			errx(1, "server closed the connection");
-		got += n;
-	}
-	reply[got] = '\0';
-	fputs(reply, stdout);
-	n = memcmp(reply, msg, len) == 0 ? 0 : 1;
-	free(msg);
-	free(reply);
-	return (int)n;
 }
 
 int
 main(int argc, char *argv[])
 {
-	const char *host = "127.0.0.1";
-	int ch, lo = 65430, hi = 65440, port, fd, status;
-	struct frame_io io = { &fd, client_read, client_write };
+	static const struct option longopts[] = {
+		{ "password-stdin", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *config_path = SOCKBIN_CONF, *host = NULL, *port = NULL;
+	const struct command *cmd = NULL;
+	struct client c;
+	char err_buf[PATH_MAX + 256];
+	int ch, explicit = 0;
+	size_t i;
 
-	while ((ch = getopt(argc, argv, "hH:p:V")) != -1) {
+	memset(&c, 0, sizeof(c));
+	c.fd = -1;
+	while ((ch = getopt_long(argc, argv, "c:hH:p:V", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case 'c':
+			config_path = optarg;
+			explicit = 1;
+			break;
 		case 'h':
 			usage(0);
 		case 'H':
 			host = optarg;
 			break;
 		case 'p':
-			if (parse_ports(optarg, &lo, &hi) == -1)
-				errx(2, "-p %s: not a port (1-65535) or a "
-				    "range MIN-MAX", optarg);
+			port = optarg;
+			break;
+		case 'P':
+			c.password_stdin = 1;
 			break;
 		case 'V':
 			printf("sockbin %s\n", SOCKBIN_VERSION);
 			return 0;
 		default:
-			usage(2);
+			usage(EXIT_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 2 || strcmp(argv[0], "echo") != 0)
-		usage(2);
-	if ((fd = client_connect(host, lo, hi, &port)) == -1)
-		err(1, "no server on %s port%s %d-%d", host,
-		    lo == hi ? "" : "s", lo, hi);
-	status = client_is_session(fd, &io) ?
-	    client_session_echo(&io, argv[1]) : client_echo(fd, argv[1]);
-	close(fd);
-	return status;
+	if (argc < 1)
+		usage(EXIT_USAGE);
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(commands[i].name, argv[0]) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL) {
+		warnx("unknown command '%s'", argv[0]);
+		usage(EXIT_USAGE);
+	}
+
+	if (client_config_load(&c, config_path, explicit, err_buf,
+	    sizeof(err_buf)) == -1)
+		errx(EXIT_USAGE, "%s", err_buf);
+	/* The command line overrides the file. */
+	if (host != NULL)
+		strlcpy(c.cfg.host, host, sizeof(c.cfg.host));
+	if (port != NULL && client_parse_ports(port, &c.port_min,
+	    &c.port_max) == -1)
+		errx(EXIT_USAGE, "-p %s: not a port (1-65535) or a range "
+		    "MIN-MAX", port);
+	if (port != NULL)
+		strlcpy(c.cfg.port, port, sizeof(c.cfg.port));
+	/* Ask on a terminal for what nobody said; never without one. */
+	if ((c.cfg.host[0] == '\0' || c.cfg.port[0] == '\0') &&
+	    isatty(STDIN_FILENO) && !c.password_stdin &&
+	    prompt_server(&c) == -1)
+		errx(EXIT_USAGE, "no server given");
+	if (c.cfg.host[0] == '\0')
+		strlcpy(c.cfg.host, FALLBACK_HOST, sizeof(c.cfg.host));
+	if (c.cfg.port[0] == '\0')
+		strlcpy(c.cfg.port, FALLBACK_PORTS, sizeof(c.cfg.port));
+	client_parse_ports(c.cfg.port, &c.port_min, &c.port_max);
+
+	if (log_open(c.cfg.log, "sockbin", 1024, err_buf, sizeof(err_buf)) ==
+	    -1)
+		warnx("no client log: %s", err_buf);
+	link_open(&c);
+	return cmd->run(&c, argc - 1, argv + 1);
 }

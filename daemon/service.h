@@ -87,9 +87,7 @@ int	ident_check_name(const char *in, char *out, size_t outlen,
 	    const char **why);
 void	ident_serve(struct conn *, const struct config *);
 
-/* services/auth.c: accounts and session tokens. auth_redact() writes what
- * may be logged of a request or reply that holds a secret into out and
- * returns its length, or returns 0 when msg holds none. */
+/* services/auth.c: accounts and session tokens. */
 #define AUTH_TOKEN_BYTES	32
 #define AUTH_TOKEN_HEX		(AUTH_TOKEN_BYTES * 2 + 1)
 enum auth_result {
@@ -112,7 +110,6 @@ enum auth_result auth_resume(struct conn *, const struct config *,
 		    const char *token, char *user, unsigned char hash[32]);
 enum auth_result auth_logout(struct conn *, const struct config *,
 		    const char *user, const unsigned char hash[32]);
-size_t	auth_redact(const char *msg, char *out, size_t outlen);
 void	auth_serve(struct conn *, const struct config *);
 
 /* services/session.c: session_run() serves the session protocol, framed or

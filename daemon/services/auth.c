@@ -11,7 +11,7 @@
  *
  * The raw service speaks lines ("LOGIN alice secret"); the session service
  * reaches the same functions with verbs. Secrets never reach the log:
- * auth_redact() hides them in what is logged of requests and replies.
+ * redact_secrets() (shared/redact.c) hides them in what is logged.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -223,33 +223,6 @@ auth_logout(struct conn *c, const struct config *cfg, const char *user,
 	log_event("auth", "action=logout user=%s client=%s result=ok", user,
 	    c->peer);
 	return AUTH_OK;
-}
-
-size_t
-auth_redact(const char *msg, char *out, size_t outlen)
-{
-	static const char *const secret_after_user[] = { "REGISTER ",
-	    "LOGIN " };
-	const char *p;
-	size_t i, n;
-
-	for (i = 0; i < 2; i++) {
-		n = strlen(secret_after_user[i]);
-		if (strncasecmp(msg, secret_after_user[i], n) != 0)
-			continue;
-		/* Keep the verb and the user name, hide the password. */
-		p = strchr(msg + n, ' ');
-		return snprintf(out, outlen, "%.*s [secret]",
-		    (int)(p ? p - msg : (long)strlen(msg)), msg);
-	}
-	if (strncasecmp(msg, "RESUME ", 7) == 0)
-		return snprintf(out, outlen, "%.6s [secret]", msg);
-	if (strncmp(msg, "OK token ", 9) == 0) {
-		p = strchr(msg + 9, ' ');
-		return snprintf(out, outlen, "OK token [secret]%s",
-		    p ? p : "");
-	}
-	return 0;
 }
 
 void

@@ -22,6 +22,7 @@
 #include "daemon/store.h"
 #include "shared/frame.h"
 #include "shared/log.h"
+#include "shared/redact.h"
 #include "shared/utf8.h"
 
 #define SESSION_VERB_MAX	32
@@ -69,7 +70,7 @@ session_log(struct session *s, int sent, const char *text, size_t len)
 	char safe[256];
 	size_t n;
 
-	if ((n = auth_redact(text, safe, sizeof(safe))) > 0) {
+	if ((n = redact_secrets(text, safe, sizeof(safe))) > 0) {
 		text = safe;
 		len = n < sizeof(safe) ? n : sizeof(safe) - 1;
 	}

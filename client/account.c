@@ -1,0 +1,272 @@
+/*
+ * account.c -- who the client is: ident (a name for its address) and the
+ * account commands (register, login, resume, logout). The token from login
+ * is kept in the token file (mode 0600) so resume and logout work in later
+ * runs. Passwords are read without echo, or from standard input with
+ * --password-stdin, and wiped from memory after use.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "client/sockbin.h"
+
+#define MASK(p)		(1u << (p))
+#define ACCOUNT_MASK	(MASK(PROTO_SESSION) | MASK(PROTO_AUTH))
+#define PASSWORD_MAX	1100	/* the server takes up to 1024 bytes */
+
+/* A name to tell the server: asked on a terminal, else the next line. */
+static int
+ident_answer(char *buf, size_t size)
+{
+	if (isatty(STDIN_FILENO))
+		return prompt_line("Your name: ", buf, size);
+	if (fgets(buf, (int)size, stdin) == NULL)
+		return -1;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return 0;
+}
+
+static int
+ident_dialogue(struct client *c)
+{
+	char line[512], name[256];
+	ssize_t n;
+
+	strlcpy(line, c->greeting, sizeof(line));
+	for (;;) {
+		printf("%s\n", line);
+		fflush(stdout);
+		if (strncmp(line, "Hello again, ", 13) == 0 ||
+		    strncmp(line, "Nice to meet you, ", 18) == 0) {
+			link_close(c, "done");
+			return 0;
+		}
+		if (strstr(line, "What is your name?") == NULL) {
+			link_close(c, "refused");
+			return EXIT_REFUSED;
+		}
+		if (ident_answer(name, sizeof(name)) == -1) {
+			link_close(c, "no answer");
+			errx(EXIT_USAGE, "no name given");
+		}
+		link_send_line(c, name);
+		if ((n = link_recv_line(c, line, sizeof(line),
+		    CLIENT_REPLY_MS)) < 0)
+			errx(EXIT_LOST, "%s closed the connection", c->server);
+		link_log_recv(c, line, (size_t)n);
+	}
+}
+
+int
+cmd_ident(struct client *c, int argc, char **argv)
+{
+	char reply[512], name[256], req[300];
+
+	(void)argv;
+	if (argc != 0)
+		errx(EXIT_USAGE, "usage: sockbin ident");
+	client_require(c, "ident", MASK(PROTO_IDENT) | MASK(PROTO_SESSION));
+	if (c->proto == PROTO_IDENT)
+		return ident_dialogue(c);
+	if (link_request(c, "IDENTIFY", reply, sizeof(reply)) == -1)
+		errx(EXIT_LOST, "%s closed the connection", c->server);
+	if (strncmp(reply, "OK ", 3) == 0) {
+		printf("Hello again, %s!\n", reply + 3);
+		link_close(c, "done");
+		return 0;
+	}
+	if (strncmp(reply, "ERR 404", 7) != 0)
+		return client_refused(c, reply);
+	/* Unknown here: answer like the ident service asks, until taken. */
+	for (;;) {
+		printf("The server does not know this address. What is your "
+		    "name?\n");
+		fflush(stdout);
+		if (ident_answer(name, sizeof(name)) == -1)
+			errx(EXIT_USAGE, "no name given");
+		snprintf(req, sizeof(req), "IDENTIFY %s", name);
+		if (link_request(c, req, reply, sizeof(reply)) == -1)
+			errx(EXIT_LOST, "%s closed the connection", c->server);
+		if (strncmp(reply, "OK ", 3) == 0)
+			break;
+		if (strncmp(reply, "ERR 402", 7) != 0 ||
+		    !isatty(STDIN_FILENO))
+			return client_refused(c, reply);
+		printf("Sorry, %s.\n", reply + 8);
+	}
+	printf("Nice to meet you, %s!\n", reply + 3);
+	link_close(c, "done");
+	return 0;
+}
+
+/* "VERB user password" to the server; the reply into reply. */
+static void
+account_send(struct client *c, const char *verb, const char *user,
+    const char *password, char *reply, size_t size)
+{
+	char *req;
+	int n;
+
+	n = asprintf(&req, "%s %s %s", verb, user, password);
+	if (n == -1)
+		err(EXIT_LOST, "asprintf");
+	if (link_request(c, req, reply, size) == -1)
+		errx(EXIT_LOST, "%s closed the connection", c->server);
+	sodium_memzero(req, (size_t)n);
+	free(req);
+}
+
+int
+cmd_register(struct client *c, int argc, char **argv)
+{
+	char pw[PASSWORD_MAX], again[PASSWORD_MAX], reply[512];
+
+	if (argc != 1)
+		errx(EXIT_USAGE, "usage: sockbin register USER");
+	client_require(c, "register", ACCOUNT_MASK);
+	prompt_password(c, "Password: ", pw, sizeof(pw));
+	if (!c->password_stdin) {
+		prompt_password(c, "Password again: ", again, sizeof(again));
+		if (strcmp(pw, again) != 0) {
+			link_close(c, "passwords differ");
+			errx(EXIT_USAGE, "the passwords differ");
+		}
+		sodium_memzero(again, sizeof(again));
+	}
+	account_send(c, "REGISTER", argv[0], pw, reply, sizeof(reply));
+	sodium_memzero(pw, sizeof(pw));
+	link_close(c, "done");
+	if (strncmp(reply, "OK ", 3) != 0)
+		return client_refused(c, reply);
+	printf("%s\n", reply + 3);
+	return 0;
+}
+
+static void
+token_save(struct client *c, const char *token)
+{
+	const char *path = c->cfg.token_file;
+	int fd;
+
+	/* 0600 from the start: the token is as good as the password. */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd == -1 || fchmod(fd, 0600) == -1 ||
+	    write(fd, token, strlen(token)) != (ssize_t)strlen(token) ||
+	    write(fd, "\n", 1) != 1 || close(fd) == -1)
+		err(EXIT_USAGE, "token file %s", path);
+}
+
+static void
+token_load(struct client *c, char *token, size_t size)
+{
+	FILE *fp;
+
+	if ((fp = fopen(c->cfg.token_file, "r")) == NULL) {
+		if (errno == ENOENT)
+			errx(EXIT_USAGE, "no token in %s: log in first",
+			    c->cfg.token_file);
+		err(EXIT_USAGE, "token file %s", c->cfg.token_file);
+	}
+	if (fgets(token, (int)size, fp) == NULL)
+		errx(EXIT_USAGE, "token file %s is empty", c->cfg.token_file);
+	fclose(fp);
+	token[strcspn(token, "\r\n")] = '\0';
+}
+
+int
+cmd_login(struct client *c, int argc, char **argv)
+{
+	char pw[PASSWORD_MAX], reply[512], token[80], when[64];
+	long long expires;
+	time_t t;
+	int r;
+
+	if (argc != 1)
+		errx(EXIT_USAGE, "usage: sockbin login USER");
+	client_require(c, "login", ACCOUNT_MASK);
+	prompt_password(c, "Password: ", pw, sizeof(pw));
+	account_send(c, "LOGIN", argv[0], pw, reply, sizeof(reply));
+	sodium_memzero(pw, sizeof(pw));
+	link_close(c, "done");
+	r = sscanf(reply, "OK token %64s expires %lld", token, &expires);
+	if (r != 2)
+		return client_refused(c, reply);
+	sodium_memzero(reply, sizeof(reply));
+	token_save(c, token);
+	sodium_memzero(token, sizeof(token));
+	t = (time_t)expires;
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", localtime(&t));
+	printf("logged in as %s; token kept in %s until %s\n", argv[0],
+	    c->cfg.token_file, when);
+	return 0;
+}
+
+/* RESUME with the saved token: the user name, or the refusal's status. */
+static int
+account_resume(struct client *c, char *user, size_t size)
+{
+	char token[128], req[160], reply[512];
+
+	token_load(c, token, sizeof(token));
+	snprintf(req, sizeof(req), "RESUME %s", token);
+	sodium_memzero(token, sizeof(token));
+	if (link_request(c, req, reply, sizeof(reply)) == -1)
+		errx(EXIT_LOST, "%s closed the connection", c->server);
+	sodium_memzero(req, sizeof(req));
+	if (strncmp(reply, "OK welcome ", 11) != 0) {
+		link_close(c, "refused");
+		return client_refused(c, reply);
+	}
+	strlcpy(user, reply + 11, size);
+	return 0;
+}
+
+int
+cmd_resume(struct client *c, int argc, char **argv)
+{
+	char user[256];
+	int r;
+
+	(void)argv;
+	if (argc != 0)
+		errx(EXIT_USAGE, "usage: sockbin resume");
+	client_require(c, "resume", ACCOUNT_MASK);
+	if ((r = account_resume(c, user, sizeof(user))) != 0)
+		return r;
+	link_close(c, "done");
+	printf("logged in as %s\n", user);
+	return 0;
+}
+
+int
+cmd_logout(struct client *c, int argc, char **argv)
+{
+	char user[256], reply[512];
+	int r;
+
+	(void)argv;
+	if (argc != 0)
+		errx(EXIT_USAGE, "usage: sockbin logout");
+	client_require(c, "logout", ACCOUNT_MASK);
+	if ((r = account_resume(c, user, sizeof(user))) != 0)
+		return r;
+	if (link_request(c, "LOGOUT", reply, sizeof(reply)) == -1)
+		errx(EXIT_LOST, "%s closed the connection", c->server);
+	link_close(c, "done");
+	if (strcmp(reply, "OK logged out") != 0)
+		return client_refused(c, reply);
+	if (unlink(c->cfg.token_file) == -1)
+		warn("token file %s", c->cfg.token_file);
+	printf("logged out %s\n", user);
+	return 0;
+}

@@ -1,0 +1,345 @@
+/*
+ * commands.c -- the text commands: echo, mirror, status, chat, and the
+ * periodic send. Each speaks the server's protocol: request frames to a
+ * session server, plain lines to a raw one.
+ */
+#include <sys/socket.h>
+
+#include <err.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client/sockbin.h"
+#include "shared/timefmt.h"
+
+#define MASK(p)		(1u << (p))
+#define LINE_MAX_LEN	4096
+
+static volatile sig_atomic_t	interrupted;
+
+static void
+on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Ctrl-C ends the command's loop, not the program: it closes cleanly. */
+static void
+catch_interrupt(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_interrupt;	/* no SA_RESTART: poll() returns */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+void
+client_require(struct client *c, const char *command, unsigned mask)
+{
+	static const char *const need[] = {
+		[PROTO_RAW] = "a raw service",
+		[PROTO_IDENT] = "the ident service",
+		[PROTO_AUTH] = "the auth service",
+		[PROTO_SESSION] = "the session service",
+	};
+	char list[128] = "";
+	int p;
+
+	if (mask & MASK(c->proto))
+		return;
+	for (p = PROTO_RAW; p <= PROTO_SESSION; p++) {
+		if (!(mask & MASK(p)))
+			continue;
+		if (list[0] != '\0')
+			strlcat(list, " or ", sizeof(list));
+		strlcat(list, need[p], sizeof(list));
+	}
+	link_close(c, "wrong service");
+	errx(EXIT_USAGE, "%s: the server at %s runs the %s service; %s "
+	    "needs %s", command, c->server, link_proto_name(c->proto),
+	    command, list);
+}
+
+int
+client_refused(struct client *c, const char *reply)
+{
+	fprintf(stderr, "sockbin: %s: %s\n", c->server, reply);
+	return EXIT_REFUSED;
+}
+
+/* Send text as a request (session) or a line (raw); the reply into buf. */
+static void
+text_exchange(struct client *c, const char *verb, const char *text,
+    char *buf, size_t size)
+{
+	char *req;
+	ssize_t n;
+
+	if (c->proto == PROTO_SESSION) {
+		if (asprintf(&req, "%s %s", verb, text) == -1)
+			err(EXIT_LOST, "asprintf");
+		if (link_request(c, req, buf, size) == -1)
+			errx(EXIT_LOST, "%s closed the connection", c->server);
+		free(req);
+		return;
+	}
+	link_send_line(c, text);
+	n = link_recv_line(c, buf, size, CLIENT_REPLY_MS);
+	if (n == -2)
+		errx(EXIT_LOST, "%s: no reply within %d s", c->server,
+		    CLIENT_REPLY_MS / 1000);
+	if (n == -1)
+		errx(EXIT_LOST, "%s closed the connection", c->server);
+	link_log_recv(c, buf, (size_t)n);
+}
+
+/* The text of a session reply without "OK ", or NULL for an ERR. */
+static const char *
+reply_text(struct client *c, const char *reply)
+{
+	if (c->proto != PROTO_SESSION)
+		return reply;
+	if (strncmp(reply, "OK ", 3) == 0)
+		return reply + 3;
+	return strcmp(reply, "OK") == 0 ? "" : NULL;
+}
+
+static int
+text_command(struct client *c, const char *verb, int argc, char **argv,
+    int must_match)
+{
+	char reply[LINE_MAX_LEN];
+	const char *text;
+
+	if (argc != 1)
+		errx(EXIT_USAGE, "usage: sockbin %s TEXT", argv[-1]);
+	client_require(c, argv[-1], MASK(PROTO_SESSION) | MASK(PROTO_RAW));
+	text_exchange(c, verb, argv[0], reply, sizeof(reply));
+	link_close(c, "done");
+	if ((text = reply_text(c, reply)) == NULL)
+		return client_refused(c, reply);
+	printf("%s\n", text);
+	if (must_match && strcmp(text, argv[0]) != 0) {
+		fprintf(stderr, "sockbin: the reply differs from what was "
+		    "sent\n");
+		return EXIT_REFUSED;
+	}
+	return 0;
+}
+
+int
+cmd_echo(struct client *c, int argc, char **argv)
+{
+	return text_command(c, "ECHO", argc, argv, 1);
+}
+
+int
+cmd_mirror(struct client *c, int argc, char **argv)
+{
+	return text_command(c, "MIRROR", argc, argv, 0);
+}
+
+int
+cmd_status(struct client *c, int argc, char **argv)
+{
+	char reply[65536];
+	const char *text;
+
+	(void)argv;
+	if (argc != 0)
+		errx(EXIT_USAGE, "usage: sockbin status");
+	client_require(c, "status", MASK(PROTO_SESSION));
+	if (link_request(c, "STATUS", reply, sizeof(reply)) == -1)
+		errx(EXIT_LOST, "%s closed the connection", c->server);
+	link_close(c, "done");
+	if ((text = reply_text(c, reply)) == NULL)
+		return client_refused(c, reply);
+	printf("%s\n", text);
+	return 0;
+}
+
+/* Requests and replies, one at a time: session and auth servers. */
+static int
+chat_requests(struct client *c)
+{
+	char line[LINE_MAX_LEN], reply[65536];
+	int tty = isatty(STDIN_FILENO);
+
+	for (;;) {
+		if (tty)
+			fputs("> ", stderr);
+		if (fgets(line, sizeof(line), stdin) == NULL)
+			break;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0')
+			continue;
+		if (link_request(c, line, reply, sizeof(reply)) == -1) {
+			link_close(c, "server closed");
+			printf("(the server closed the connection)\n");
+			return 0;
+		}
+		printf("%s\n", reply);
+		fflush(stdout);
+	}
+	link_close(c, "end of input");
+	return 0;
+}
+
+/* Both ways at once: raw servers answer when and how they like. */
+static int
+chat_stream(struct client *c)
+{
+	struct pollfd pfd[2];
+	char line[LINE_MAX_LEN], buf[LINE_MAX_LEN];
+	int in_open = 1;
+	ssize_t n;
+
+	catch_interrupt();
+	if (c->greeting[0] != '\0')
+		printf("%s\n", c->greeting);
+	fflush(stdout);
+	while (!interrupted) {
+		pfd[0].fd = in_open ? STDIN_FILENO : -1;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = c->fd;
+		pfd[1].events = POLLIN;
+		if (c->inlen > 0)
+			pfd[1].revents = POLLIN;
+		else if (poll(pfd, 2, in_open ? -1 : CLIENT_REPLY_MS) <= 0) {
+			if (errno == EINTR)
+				continue;
+			break;		/* no more after our end: done */
+		}
+		if (in_open && (pfd[0].revents & (POLLIN | POLLHUP))) {
+			if (fgets(line, sizeof(line), stdin) == NULL) {
+				/* Our end: let the server answer and close. */
+				shutdown(c->fd, SHUT_WR);
+				in_open = 0;
+			} else {
+				line[strcspn(line, "\r\n")] = '\0';
+				link_send_line(c, line);
+			}
+		}
+		if (c->inlen > 0 || (pfd[1].revents & (POLLIN | POLLHUP))) {
+			if ((n = link_recv_some(c, buf, sizeof(buf), 0)) <= 0)
+				break;
+			link_log_recv(c, buf, (size_t)n);
+			fwrite(buf, 1, (size_t)n, stdout);
+			fflush(stdout);
+		}
+	}
+	link_close(c, interrupted ? "interrupted" : "server closed");
+	return 0;
+}
+
+int
+cmd_chat(struct client *c, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 0)
+		errx(EXIT_USAGE, "usage: sockbin chat");
+	if (c->proto == PROTO_SESSION || c->proto == PROTO_AUTH)
+		return chat_requests(c);
+	return chat_stream(c);
+}
+
+/* Wait until the monotonic deadline, noticing the server closing. */
+static int
+send_wait(struct client *c, uint64_t until)
+{
+	struct pollfd pfd = { c->fd, POLLIN, 0 };
+	uint64_t now;
+
+	while (!interrupted && (now = timefmt_mono_ms()) < until) {
+		if (poll(&pfd, 1, (int)(until - now)) > 0)
+			return 1;	/* the server speaks unasked: an end */
+	}
+	return 0;
+}
+
+/* A session's last words before it closes, if it said any. */
+static void
+send_report_end(struct client *c, const char *last)
+{
+	printf("the server ended the session%s%s\n", last ? ": " : "",
+	    last ? last : "");
+	link_close(c, "server ended the session");
+}
+
+int
+cmd_send(struct client *c, int argc, char **argv)
+{
+	char reply[LINE_MAX_LEN], stamp[TIMEFMT_ISO8601_LEN], *req = NULL;
+	uint64_t start = timefmt_mono_ms(), end, next;
+	const char *msg = c->cfg.message;
+	int sent = 0;
+	ssize_t n;
+
+	(void)argv;
+	if (argc != 0)
+		errx(EXIT_USAGE, "usage: sockbin send");
+	client_require(c, "send", MASK(PROTO_SESSION) | MASK(PROTO_RAW));
+	catch_interrupt();
+	end = start + (uint64_t)c->cfg.duration * 1000;
+	if (c->proto == PROTO_SESSION && asprintf(&req, "MIRROR %s", msg) == -1)
+		err(EXIT_LOST, "asprintf");
+	for (next = start; !interrupted && next < end;
+	    next += (uint64_t)c->cfg.interval * 1000) {
+		if (send_wait(c, next)) {
+			/* Data we did not ask for: the server's last word. */
+			n = c->proto == PROTO_SESSION ?
+			    link_request(c, "QUIT", reply, sizeof(reply)) :
+			    link_recv_line(c, reply, sizeof(reply), 0);
+			send_report_end(c, n >= 0 ? reply : NULL);
+			free(req);
+			return 0;
+		}
+		if (interrupted)
+			break;
+		if (c->proto == PROTO_SESSION) {
+			if (link_request(c, req, reply, sizeof(reply)) == -1) {
+				send_report_end(c, NULL);
+				free(req);
+				return 0;
+			}
+		} else {
+			link_send_line(c, msg);
+			if ((n = link_recv_line(c, reply, sizeof(reply),
+			    CLIENT_REPLY_MS)) < 0) {
+				send_report_end(c, NULL);
+				return 0;
+			}
+			link_log_recv(c, reply, (size_t)n);
+		}
+		sent++;
+		timefmt_now(stamp);
+		printf("%s %s\n", stamp, reply_text(c, reply) ?
+		    reply_text(c, reply) : reply);
+		fflush(stdout);
+		if (strncmp(reply, "ERR 408", 7) == 0 ||
+		    strncmp(reply, "ERR timeout", 11) == 0 ||
+		    strncmp(reply, "ERR 503", 7) == 0) {
+			send_report_end(c, reply);
+			free(req);
+			return 0;
+		}
+	}
+	/* Cleanly, Ctrl-C or not: say goodbye where the protocol has it. */
+	if (c->proto == PROTO_SESSION)
+		(void)link_request(c, "QUIT", reply, sizeof(reply));
+	free(req);
+	link_close(c, interrupted ? "interrupted" : "done");
+	fprintf(stderr, "sockbin: %d message%s sent%s\n", sent,
+	    sent == 1 ? "" : "s", interrupted ? ", interrupted" : "");
+	return 0;
+}

@@ -1,0 +1,235 @@
+/*
+ * files.c -- commands that move files: upload (verified by size and
+ * SHA-256, with a progress bar on a terminal) and the pingpong exchange.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "client/sockbin.h"
+#include "shared/timefmt.h"
+
+#define MASK(p)		(1u << (p))
+#define UPLOAD_CHUNK	65536
+#define BAR_WIDTH	30
+
+struct progress {
+	int		shown;		/* on a terminal only */
+	uint64_t	total;
+	uint64_t	started_ms;
+	uint64_t	last_ms;
+};
+
+static void
+progress_show(struct progress *p, uint64_t done, int final)
+{
+	uint64_t now = timefmt_mono_ms(), ms;
+	double rate;
+	int pct, fill;
+
+	if (!p->shown || (!final && now - p->last_ms < 100))
+		return;
+	p->last_ms = now;
+	ms = now - p->started_ms ? now - p->started_ms : 1;
+	rate = (double)done * 1000.0 / (double)ms;
+	pct = p->total ? (int)(done * 100 / p->total) : 100;
+	fill = pct * BAR_WIDTH / 100;
+	fprintf(stderr, "\r[%.*s%*s] %3d%% %llu/%llu bytes %.1f KiB/s",
+	    fill, "##############################", BAR_WIDTH - fill, "", pct,
+	    (unsigned long long)done, (unsigned long long)p->total,
+	    rate / 1024.0);
+	if (final)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
+
+/* The whole file, and its SHA-256 in hex. */
+static unsigned char *
+file_read(const char *path, size_t *len, char hex[65])
+{
+	unsigned char sum[crypto_hash_sha256_BYTES], *data;
+	struct stat st;
+	ssize_t n;
+	size_t got = 0;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1)
+		err(EXIT_USAGE, "%s", path);
+	if (!S_ISREG(st.st_mode))
+		errx(EXIT_USAGE, "%s: not a regular file", path);
+	if ((data = malloc(st.st_size ? (size_t)st.st_size : 1)) == NULL)
+		err(EXIT_USAGE, "%s", path);
+	while (got < (size_t)st.st_size &&
+	    (n = read(fd, data + got, (size_t)st.st_size - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	*len = got;
+	crypto_hash_sha256(sum, data, got);
+	sodium_bin2hex(hex, 65, sum, sizeof(sum));
+	return data;
+}
+
+/* "OK [stored] NAME SIZE SHA256": check both against what we sent. */
+static int
+upload_verify(struct client *c, const char *reply, int session, size_t len,
+    const char *hex)
+{
+	char name[512], sha[80];
+	unsigned long long size;
+	int n;
+
+	n = sscanf(reply, session ? "OK stored %511s %llu %79s" :
+	    "OK %511s %llu %79s", name, &size, sha);
+	if (n != 3)
+		return client_refused(c, reply);
+	if (size != len || strcasecmp(sha, hex) != 0) {
+		fprintf(stderr, "sockbin: the server stored %llu bytes with "
+		    "SHA-256 %s; we sent %zu bytes with SHA-256 %s\n", size,
+		    sha, len, hex);
+		return EXIT_REFUSED;
+	}
+	printf("stored as %s: %llu bytes, SHA-256 %s verified\n", name, size,
+	    sha);
+	return 0;
+}
+
+int
+cmd_upload(struct client *c, int argc, char **argv)
+{
+	char hex[65], reply[1024], req[1024], *path, *base;
+	struct progress p = { isatty(STDERR_FILENO), 0, 0, 0 };
+	unsigned char *data;
+	size_t len, off, chunk;
+	ssize_t n;
+	int r;
+
+	if (argc != 1)
+		errx(EXIT_USAGE, "usage: sockbin upload FILE");
+	client_require(c, "upload", MASK(PROTO_SESSION) | MASK(PROTO_RAW));
+	data = file_read(argv[0], &len, hex);
+	p.total = len;
+	p.started_ms = timefmt_mono_ms();
+	if ((path = strdup(argv[0])) == NULL)
+		err(EXIT_USAGE, "strdup");
+	base = basename(path);
+	if (c->proto == PROTO_SESSION) {
+		snprintf(req, sizeof(req), "UPLOAD %s %zu %s", base, len, hex);
+		if (link_request(c, req, reply, sizeof(reply)) == -1)
+			errx(EXIT_LOST, "%s closed the connection", c->server);
+		if (strcmp(reply, "OK ready") != 0) {
+			link_close(c, "refused");
+			return client_refused(c, reply);
+		}
+	}
+	for (off = 0; off < len; off += chunk) {
+		chunk = len - off < UPLOAD_CHUNK ? len - off : UPLOAD_CHUNK;
+		if (c->proto == PROTO_SESSION) {
+			if (frame_send(&c->io, data + off, chunk) != FRAME_OK)
+				errx(EXIT_LOST, "%s: upload cut", c->server);
+		} else
+			link_send(c, data + off, chunk, "[file data]");
+		progress_show(&p, off + chunk, 0);
+	}
+	progress_show(&p, len, 1);
+	if (c->proto == PROTO_SESSION) {
+		snprintf(req, sizeof(req), "[%zu bytes of %s]", len, base);
+		link_log_send(c, req, strlen(req));
+		if (link_recv_reply(c, reply, sizeof(reply)) == -1)
+			errx(EXIT_LOST, "%s closed the connection", c->server);
+	} else {
+		shutdown(c->fd, SHUT_WR);
+		n = link_recv_line(c, reply, sizeof(reply), CLIENT_REPLY_MS);
+		if (n < 0)
+			errx(EXIT_LOST, "%s: no reply to the upload",
+			    c->server);
+		link_log_recv(c, reply, (size_t)n);
+	}
+	r = upload_verify(c, reply, c->proto == PROTO_SESSION, len, hex);
+	link_close(c, "done");
+	free(data);
+	free(path);
+	return r;
+}
+
+static void
+file_write(const char *path, const char *text)
+{
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)
+	    || close(fd) == -1)
+		err(EXIT_USAGE, "%s", path);
+}
+
+/* The server's answer to _code2g: "_code3g", or an ERR line. */
+static int
+pingpong_answer(struct client *c, char *buf, size_t size)
+{
+	size_t have = 0;
+	ssize_t n;
+
+	while (have < 7) {
+		n = link_recv_some(c, buf + have, 7 - have, CLIENT_REPLY_MS);
+		if (n == -2)
+			errx(EXIT_LOST, "%s: no _code3g within %d s",
+			    c->server, CLIENT_REPLY_MS / 1000);
+		if (n <= 0)
+			errx(EXIT_LOST, "%s closed the connection", c->server);
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	if (strcmp(buf, "_code3g") == 0) {
+		link_log_recv(c, buf, have);
+		return 0;
+	}
+	/* An error line: take the rest of it. */
+	n = link_recv_line(c, buf + have, size - have, CLIENT_REPLY_MS);
+	link_log_recv(c, buf, strlen(buf));
+	return -1;
+}
+
+int
+cmd_pingpong(struct client *c, int argc, char **argv)
+{
+	char data[1200], answer[512], hex[65], *end, *text;
+	size_t len;
+	long rounds, i;
+
+	if (argc != 2)
+		errx(EXIT_USAGE, "usage: sockbin pingpong FILE ROUNDS");
+	rounds = strtol(argv[1], &end, 10);
+	if (*argv[1] == '\0' || *end != '\0' || rounds < 1 || rounds > 1000000)
+		errx(EXIT_USAGE, "pingpong: ROUNDS must be 1-1000000, not "
+		    "'%s'", argv[1]);
+	client_require(c, "pingpong", MASK(PROTO_RAW));
+	for (i = 1; i <= rounds; i++) {
+		/* Hold the file, write our part, release it. */
+		link_send(c, "_code1g", 7, NULL);
+		snprintf(data, sizeof(data), "ping %ld %s", i, c->cfg.message);
+		file_write(argv[0], data);
+		link_send(c, "_code2g", 7, NULL);
+		if (pingpong_answer(c, answer, sizeof(answer)) == -1) {
+			link_close(c, "refused");
+			return client_refused(c, answer);
+		}
+		text = (char *)file_read(argv[0], &len, hex);
+		printf("round %ld: wrote '%s', got _code3g, the file says "
+		    "'%.*s'\n", i, data, (int)len, text);
+		free(text);
+	}
+	link_close(c, "done");
+	return 0;
+}

@@ -1,0 +1,362 @@
+/*
+ * link.c -- the client's connection: find the server on the port range,
+ * learn its protocol from its first words, send and receive with time
+ * limits, and keep the client's own log of all of it (passwords and tokens
+ * hidden). Failures that end the run exit here with one line on stderr:
+ * EXIT_NOSERVER when nobody answers, EXIT_LOST on a timeout or a cut.
+ */
+#include <sys/socket.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client/sockbin.h"
+#include "shared/log.h"
+#include "shared/redact.h"
+#include "shared/timefmt.h"
+
+#define LINK_CONNECT_MS		5000
+#define LINK_GREETING_MS	300	/* servers that greet do so at once */
+#define LINK_FRAME_MAX		(16 * 1024 * 1024)
+
+const char *
+link_proto_name(enum link_proto p)
+{
+	switch (p) {
+	case PROTO_SESSION:
+		return "session";
+	case PROTO_AUTH:
+		return "auth";
+	case PROTO_IDENT:
+		return "ident";
+	case PROTO_RAW:
+		break;
+	}
+	return "raw";
+}
+
+/* Wait for fd; 1 ready, 0 timed out. A signal does not cut the wait:
+ * a reply on its way is worth having, whatever Ctrl-C asks next. */
+static int
+link_wait(int fd, short events, int ms)
+{
+	struct pollfd pfd = { fd, events, 0 };
+	uint64_t until = timefmt_mono_ms() + ms, now;
+	int n;
+
+	for (;;) {
+		n = poll(&pfd, 1, ms);
+		if (n >= 0 || errno != EINTR)
+			return n > 0;
+		if ((now = timefmt_mono_ms()) >= until)
+			return 0;
+		ms = (int)(until - now);
+	}
+}
+
+static ssize_t
+link_io_read(void *ctx, void *buf, size_t len)
+{
+	struct client *c = ctx;
+
+	if (!link_wait(c->fd, POLLIN, CLIENT_REPLY_MS))
+		return -1;
+	return recv(c->fd, buf, len, 0);
+}
+
+static int
+link_io_write(void *ctx, const void *buf, size_t len)
+{
+	struct client *c = ctx;
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if (!link_wait(c->fd, POLLOUT, CLIENT_REPLY_MS))
+			return -1;
+		if ((n = send(c->fd, p, len, MSG_NOSIGNAL)) == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Connect within LINK_CONNECT_MS; the socket, or -1 with errno. */
+static int
+link_connect(const struct addrinfo *ai)
+{
+	socklen_t len = sizeof(int);
+	int fd, soerr = 0, fl;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+	    ai->ai_protocol);
+	if (fd == -1)
+		return -1;
+	fl = fcntl(fd, F_GETFL);
+	fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == -1) {
+		if (errno != EINPROGRESS) {
+			soerr = errno;
+			goto fail;
+		}
+		if (!link_wait(fd, POLLOUT, LINK_CONNECT_MS)) {
+			soerr = ETIMEDOUT;
+			goto fail;
+		}
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+		if (soerr != 0)
+			goto fail;
+	}
+	fcntl(fd, F_SETFL, fl);
+	return fd;
+fail:
+	close(fd);
+	errno = soerr;
+	return -1;
+}
+
+/* Learn the protocol from what the server says first, if anything. */
+static void
+link_greeting(struct client *c)
+{
+	unsigned char first;
+	uint32_t len;
+	char *text;
+	ssize_t n;
+
+	c->proto = PROTO_RAW;
+	if (!link_wait(c->fd, POLLIN, LINK_GREETING_MS))
+		return;
+	if ((n = recv(c->fd, &first, 1, MSG_PEEK)) <= 0)
+		errx(EXIT_LOST, "%s closed the connection at once", c->server);
+	if (first == 0) {
+		/* A frame: no text line starts with a NUL byte. */
+		if (frame_recv(&c->io, LINK_FRAME_MAX, &text, &len) !=
+		    FRAME_OK)
+			errx(EXIT_LOST, "%s: no greeting", c->server);
+		strlcpy(c->greeting, text, sizeof(c->greeting));
+		free(text);
+		c->proto = PROTO_SESSION;
+	} else {
+		if (link_recv_line(c, c->greeting, sizeof(c->greeting),
+		    CLIENT_REPLY_MS) < 0)
+			errx(EXIT_LOST, "%s: no greeting", c->server);
+		c->proto = strncmp(c->greeting, "OK sockbind ", 12) == 0 ?
+		    PROTO_AUTH : PROTO_IDENT;
+	}
+	link_log_recv(c, c->greeting, strlen(c->greeting));
+}
+
+void
+link_open(struct client *c)
+{
+	struct addrinfo hints, *res, *ai;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	char service[8];
+	int port, r, saved = ECONNREFUSED;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	c->fd = -1;
+	for (port = c->port_min; port <= c->port_max && c->fd == -1; port++) {
+		snprintf(service, sizeof(service), "%d", port);
+		if ((r = getaddrinfo(c->cfg.host, service, &hints, &res)) != 0)
+			errx(EXIT_NOSERVER, "%s: %s", c->cfg.host,
+			    gai_strerror(r));
+		for (ai = res; ai != NULL && c->fd == -1; ai = ai->ai_next)
+			if ((c->fd = link_connect(ai)) == -1)
+				saved = errno;
+		freeaddrinfo(res);
+	}
+	if (c->fd == -1)
+		errx(EXIT_NOSERVER, "no server on %s port%s %d-%d: %s",
+		    c->cfg.host, c->port_min == c->port_max ? "" : "s",
+		    c->port_min, c->port_max, strerror(saved));
+	getpeername(c->fd, (struct sockaddr *)&ss, &sslen);
+	net_addr_str((struct sockaddr *)&ss, c->server, sizeof(c->server));
+	c->io.ctx = c;
+	c->io.read = link_io_read;
+	c->io.write = link_io_write;
+	c->inlen = 0;
+	c->opened_ms = timefmt_mono_ms();
+	log_event("connect", "server=%s", c->server);
+	link_greeting(c);
+}
+
+void
+link_close(struct client *c, const char *reason)
+{
+	if (c->fd == -1)
+		return;
+	log_event("disconnect", "server=%s reason=\"%s\" duration_ms=%llu",
+	    c->server, reason, (unsigned long long)(timefmt_mono_ms() -
+	    c->opened_ms));
+	close(c->fd);
+	c->fd = -1;
+}
+
+static void
+link_log(struct client *c, const char *event, const char *text, size_t len)
+{
+	char safe[256];
+	size_t n;
+
+	if ((n = redact_secrets(text, safe, sizeof(safe))) > 0)
+		log_text(event, safe, n < sizeof(safe) ? n : sizeof(safe) - 1,
+		    "server=%s", c->server);
+	else
+		log_text(event, text, len, "server=%s", c->server);
+}
+
+void
+link_log_recv(struct client *c, const char *text, size_t len)
+{
+	link_log(c, "recv", text, len);
+}
+
+void
+link_log_send(struct client *c, const char *text, size_t len)
+{
+	link_log(c, "send", text, len);
+}
+
+/* logtext: what to log for this send (NULL: the bytes themselves). */
+void
+link_send(struct client *c, const void *buf, size_t len, const char *logtext)
+{
+	if (link_io_write(c, buf, len) == -1)
+		errx(EXIT_LOST, "%s: cannot send: %s", c->server,
+		    errno ? strerror(errno) : "timed out");
+	if (logtext != NULL)
+		link_log(c, "send", logtext, strlen(logtext));
+	else
+		link_log(c, "send", buf, len);
+}
+
+void
+link_send_line(struct client *c, const char *text)
+{
+	size_t len = strlen(text);
+	char *line;
+
+	if ((line = malloc(len + 2)) == NULL)
+		err(EXIT_LOST, "malloc");
+	memcpy(line, text, len);
+	line[len] = '\n';
+	line[len + 1] = '\0';
+	link_send(c, line, len + 1, text);
+	explicit_bzero(line, len);
+	free(line);
+}
+
+/* Bytes (> 0), 0 at the end of the stream, -2 when none came in ms. */
+ssize_t
+link_recv_some(struct client *c, char *buf, size_t size, int ms)
+{
+	ssize_t n;
+
+	if (c->inlen > 0) {
+		n = c->inlen < size ? (ssize_t)c->inlen : (ssize_t)size;
+		memcpy(buf, c->inbuf, n);
+		c->inlen -= n;
+		memmove(c->inbuf, c->inbuf + n, c->inlen);
+		return n;
+	}
+	if (!link_wait(c->fd, POLLIN, ms))
+		return -2;
+	n = recv(c->fd, buf, size, 0);
+	return n < 0 ? 0 : n;
+}
+
+/* A line without its LF (or CR LF): its length; -1 at the end of the
+ * stream with nothing pending, -2 when it did not come in ms. */
+ssize_t
+link_recv_line(struct client *c, char *buf, size_t size, int ms)
+{
+	size_t len, take;
+	char *nl;
+	ssize_t n;
+
+	for (;;) {
+		nl = memchr(c->inbuf, '\n', c->inlen);
+		if (nl != NULL || c->inlen == sizeof(c->inbuf)) {
+			len = nl ? (size_t)(nl - c->inbuf) : c->inlen;
+			take = len < size - 1 ? len : size - 1;
+			memcpy(buf, c->inbuf, take);
+			if (take > 0 && buf[take - 1] == '\r')
+				take--;
+			buf[take] = '\0';
+			len += nl != NULL;
+			c->inlen -= len;
+			memmove(c->inbuf, c->inbuf + len, c->inlen);
+			return (ssize_t)take;
+		}
+		if (!link_wait(c->fd, POLLIN, ms))
+			return -2;
+		n = recv(c->fd, c->inbuf + c->inlen,
+		    sizeof(c->inbuf) - c->inlen, 0);
+		if (n <= 0) {
+			if (c->inlen == 0)
+				return -1;
+			/* A last line without its LF. */
+			c->inbuf[c->inlen++] = '\n';
+			continue;
+		}
+		c->inlen += n;
+	}
+}
+
+int
+link_request(struct client *c, const char *req, char *reply, size_t size)
+{
+	ssize_t n;
+
+	if (c->proto != PROTO_SESSION) {
+		link_send_line(c, req);
+		if ((n = link_recv_line(c, reply, size, CLIENT_REPLY_MS)) ==
+		    -2)
+			errx(EXIT_LOST, "%s: no reply within %d s", c->server,
+			    CLIENT_REPLY_MS / 1000);
+		if (n == -1)
+			return -1;
+		link_log_recv(c, reply, (size_t)n);
+		return 0;
+	}
+	if (frame_send_text(&c->io, req) != FRAME_OK)
+		errx(EXIT_LOST, "%s: cannot send", c->server);
+	link_log(c, "send", req, strlen(req));
+	return link_recv_reply(c, reply, size);
+}
+
+int
+link_recv_reply(struct client *c, char *reply, size_t size)
+{
+	enum frame_status st;
+	uint32_t len;
+	char *text;
+
+	st = frame_recv(&c->io, LINK_FRAME_MAX, &text, &len);
+	if (st == FRAME_EOF || st == FRAME_TRUNCATED)
+		return -1;
+	if (st != FRAME_OK)
+		errx(EXIT_LOST, "%s: no reply within %d s", c->server,
+		    CLIENT_REPLY_MS / 1000);
+	strlcpy(reply, text, size);
+	link_log_recv(c, text, len);
+	explicit_bzero(text, len);	/* it may hold a token */
+	free(text);
+	return 0;
+}

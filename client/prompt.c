@@ -1,0 +1,151 @@
+/*
+ * prompt.c -- ask the user, on a terminal, for what the command line and the
+ * config did not say: the server's host and port, and passwords (without
+ * echo, libbsd readpassphrase). An empty answer takes the default shown in
+ * brackets; a bad answer is asked again with the reason; the end of input
+ * ends the run cleanly.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <err.h>
+#include <netdb.h>
+#include <readpassphrase.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client/sockbin.h"
+
+#define DEFAULT_HOST	"127.0.0.1"
+#define DEFAULT_PORTS	"65430-65440"
+
+int
+prompt_line(const char *question, char *buf, size_t size)
+{
+	fputs(question, stderr);
+	fflush(stderr);
+	if (fgets(buf, (int)size, stdin) == NULL) {
+		fputc('\n', stderr);
+		return -1;
+	}
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return 0;
+}
+
+/* A host name (RFC 1123 labels) or an IP address, judged without lookup. */
+static const char *
+prompt_host_syntax(const char *s)
+{
+	unsigned char a[16];
+	size_t len = strlen(s), label = 0, i;
+
+	if (inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1)
+		return NULL;
+	if (len == 0 || len > 253)
+		return "a host name is 1-253 characters";
+	for (i = 0; i <= len; i++) {
+		if (s[i] == '.' || s[i] == '\0') {
+			if (label == 0 || label > 63)
+				return "each part of a host name is 1-63 "
+				    "characters";
+			if (s[i - 1] == '-')
+				return "a part of a host name cannot end "
+				    "with '-'";
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
+			return "a host name has only letters, digits, '-' "
+			    "and '.'";
+		if (label == 0 && s[i] == '-')
+			return "a part of a host name cannot start with '-'";
+		label++;
+	}
+	return NULL;
+}
+
+static int
+prompt_host(char *host, size_t size)
+{
+	struct addrinfo hints, *res;
+	char answer[300];
+	const char *why;
+	int r;
+
+	for (;;) {
+		if (prompt_line("Server host [" DEFAULT_HOST "]: ", answer,
+		    sizeof(answer)) == -1)
+			return -1;
+		if (answer[0] == '\0')
+			strlcpy(answer, DEFAULT_HOST, sizeof(answer));
+		if ((why = prompt_host_syntax(answer)) != NULL) {
+			fprintf(stderr, "'%s' will not do: %s.\n", answer,
+			    why);
+			continue;
+		}
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_socktype = SOCK_STREAM;
+		if ((r = getaddrinfo(answer, NULL, &hints, &res)) != 0) {
+			fprintf(stderr, "'%s' will not do: %s.\n", answer,
+			    gai_strerror(r));
+			continue;
+		}
+		freeaddrinfo(res);
+		strlcpy(host, answer, size);
+		return 0;
+	}
+}
+
+static int
+prompt_port(char *port, size_t size)
+{
+	char answer[64];
+	int lo, hi;
+
+	for (;;) {
+		if (prompt_line("Server port or range [" DEFAULT_PORTS "]: ",
+		    answer, sizeof(answer)) == -1)
+			return -1;
+		if (answer[0] == '\0')
+			strlcpy(answer, DEFAULT_PORTS, sizeof(answer));
+		if (client_parse_ports(answer, &lo, &hi) == 0) {
+			strlcpy(port, answer, size);
+			return 0;
+		}
+		fprintf(stderr, "'%s' will not do: a port is 1-65535, or a "
+		    "range MIN-MAX.\n", answer);
+	}
+}
+
+int
+prompt_server(struct client *c)
+{
+	if (c->cfg.host[0] == '\0' &&
+	    prompt_host(c->cfg.host, sizeof(c->cfg.host)) == -1)
+		return -1;
+	if (c->cfg.port[0] == '\0' &&
+	    prompt_port(c->cfg.port, sizeof(c->cfg.port)) == -1)
+		return -1;
+	return 0;
+}
+
+void
+prompt_password(struct client *c, const char *question, char *buf,
+    size_t size)
+{
+	if (c->password_stdin) {
+		/* Scripts: the first line of standard input, once. */
+		if (fgets(buf, (int)size, stdin) == NULL)
+			errx(EXIT_USAGE, "no password on standard input");
+		buf[strcspn(buf, "\r\n")] = '\0';
+		return;
+	}
+	if (!isatty(STDIN_FILENO))
+		errx(EXIT_USAGE, "no terminal to ask for the password on: use "
+		    "--password-stdin");
+	if (readpassphrase(question, buf, size, RPP_REQUIRE_TTY) == NULL)
+		errx(EXIT_USAGE, "no password given");
+}

@@ -1,0 +1,122 @@
+/*
+ * sockbin.h -- the client of sockbind: what its modules share.
+ *
+ * A run: options and config (config.c), questions on a terminal for what is
+ * missing (prompt.c), a link to the first port of the range where a server
+ * answers (link.c), then one command (commands.c, account.c, files.c).
+ * The link finds out which protocol the server speaks from its first words:
+ * a session server greets with a frame, an auth server with a line, an
+ * ident server asks a question; echo, mirror, pingpong and upload servers
+ * say nothing until spoken to.
+ */
+#ifndef SOCKBIN_CLIENT_H
+#define SOCKBIN_CLIENT_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/conf.h"
+#include "shared/frame.h"
+#include "shared/net.h"
+
+#define SOCKBIN_VERSION		"0.1.0"
+
+/* Exit statuses (sockbin(1) lists them). */
+#define EXIT_REFUSED	1	/* the server said no, or a check failed */
+#define EXIT_USAGE	2	/* bad option, config, answer, or no answer */
+#define EXIT_NOSERVER	3	/* nobody to talk to */
+#define EXIT_LOST	4	/* timeout, or the connection was lost */
+
+#define CLIENT_REPLY_MS		30000	/* how long a reply may take */
+
+struct client_config {
+	/* [server] */
+	char	host[256];		/* "" : not given */
+	char	port[32];		/* "N", "MIN-MAX", or "" */
+	/* [client] */
+	char	message[1024];
+	int	interval;
+	int	duration;
+	char	log[PATH_MAX];		/* "" : ~/.sockbin.log */
+	char	token_file[PATH_MAX];	/* "" : ~/.sockbin-token */
+};
+
+enum link_proto {
+	PROTO_RAW,		/* says nothing first: echo, mirror ... */
+	PROTO_IDENT,		/* asks or greets in lines */
+	PROTO_AUTH,		/* session protocol in lines */
+	PROTO_SESSION,		/* frames */
+};
+
+struct client {
+	struct client_config	 cfg;
+	const char		*config_path;
+	int			 password_stdin;
+	int			 port_min, port_max;
+	/* The link. */
+	int			 fd;
+	enum link_proto		 proto;
+	char			 server[NET_ADDRSTRLEN];
+	char			 greeting[512];	/* the server's first words */
+	char			 inbuf[8192];	/* lines not yet taken */
+	size_t			 inlen;
+	uint64_t		 opened_ms;
+	struct frame_io		 io;
+};
+
+/* config.c */
+extern const struct conf_key	client_keys[];
+extern const size_t		client_nkeys;
+int	client_config_load(struct client *, const char *path, int explicit,
+	    char *err, size_t errlen);
+int	client_parse_ports(const char *s, int *lo, int *hi);
+
+/* prompt.c: ask on a terminal; 0, or -1 at end of input. */
+int	prompt_server(struct client *);
+int	prompt_line(const char *question, char *buf, size_t size);
+void	prompt_password(struct client *, const char *question, char *buf,
+	    size_t size);
+
+/* link.c: exits with EXIT_NOSERVER or EXIT_LOST on failure. The
+ * receiving functions return -1 when the server closed the connection
+ * (link_recv_line() and link_recv_some() also -2 on a timeout), and
+ * link_request()/link_recv_reply() take one reply: a frame from a session
+ * server, a line from the others. */
+void	 link_open(struct client *);
+void	 link_close(struct client *, const char *reason);
+const char *link_proto_name(enum link_proto);
+void	 link_send(struct client *, const void *buf, size_t len,
+	    const char *logtext);
+void	 link_send_line(struct client *, const char *text);
+ssize_t	 link_recv_line(struct client *, char *buf, size_t size, int ms);
+ssize_t	 link_recv_some(struct client *, char *buf, size_t size, int ms);
+int	 link_request(struct client *, const char *req, char *reply,
+	    size_t size);
+int	 link_recv_reply(struct client *, char *reply, size_t size);
+void	 link_log_recv(struct client *, const char *text, size_t len);
+void	 link_log_send(struct client *, const char *text, size_t len);
+
+/* commands.c: client_require() ends the run unless the server speaks one
+ * of the protocols in mask (1 << PROTO_...); client_refused() prints an ERR
+ * reply and returns EXIT_REFUSED. */
+void	client_require(struct client *, const char *command, unsigned mask);
+int	client_refused(struct client *, const char *reply);
+int	cmd_echo(struct client *, int argc, char **argv);
+int	cmd_mirror(struct client *, int argc, char **argv);
+int	cmd_chat(struct client *, int argc, char **argv);
+int	cmd_send(struct client *, int argc, char **argv);
+int	cmd_status(struct client *, int argc, char **argv);
+
+/* files.c */
+int	cmd_upload(struct client *, int argc, char **argv);
+int	cmd_pingpong(struct client *, int argc, char **argv);
+
+/* account.c */
+int	cmd_ident(struct client *, int argc, char **argv);
+int	cmd_register(struct client *, int argc, char **argv);
+int	cmd_login(struct client *, int argc, char **argv);
+int	cmd_resume(struct client *, int argc, char **argv);
+int	cmd_logout(struct client *, int argc, char **argv);
+
+#endif
