@@ -150,6 +150,25 @@ conn_read(struct conn *c, void *buf, size_t len)
 	}
 }
 
+void
+conn_drain(struct conn *c, int ms)
+{
+	uint64_t until = timefmt_mono_ms() + ms, now;
+	struct pollfd pfd = { c->fd, POLLIN, 0 };
+	char sink[16384];
+	ssize_t n;
+
+	shutdown(c->fd, SHUT_WR);
+	while ((now = timefmt_mono_ms()) < until &&
+	    poll(&pfd, 1, (int)(until - now)) > 0) {
+		if ((n = read(c->fd, sink, sizeof(sink))) <= 0 &&
+		    !(n == -1 && errno == EINTR))
+			break;
+		if (n > 0)
+			c->bytes_in += n;
+	}
+}
+
 ssize_t
 conn_read_line(struct conn *c, char *line, size_t size)
 {

@@ -13,6 +13,9 @@
  * none came, -1 when the connection must end. conn_pause() waits ms (as
  * simulated work) while staying responsive to stop requests: 0, or -1.
  * conn_notify() sends a last short message without waiting (best effort).
+ * conn_drain() ends our side and reads what the client still sends, for at
+ * most ms: closing with unread input would reset the connection and could
+ * cost the client our last reply.
  * conn_read_line() reads one line for the line-dialogue services: its length
  * without the LF (and a CR before it), 0 at end of stream, -1 when the
  * connection must end; a line longer than the buffer comes cut, its rest
@@ -68,6 +71,7 @@ int	conn_readable(struct conn *, int ms);
 ssize_t	conn_read_line(struct conn *, char *line, size_t size);
 int	conn_pause(struct conn *, int ms);
 void	conn_notify(struct conn *, const void *buf, size_t len);
+void	conn_drain(struct conn *, int ms);
 void	conn_close(struct conn *);
 
 void	conn_log_recv(struct conn *, const void *buf, size_t len);

@@ -152,6 +152,7 @@ static int
 master_spawn(void)
 {
 	struct worker_args args;
+	sigset_t all, old;
 	pid_t pid;
 	int i;
 
@@ -165,7 +166,12 @@ master_spawn(void)
 	args.slot = i;
 	args.master = getpid();
 	args.cfg = &env->cfg;
+	/* A signal for the new worker must wait for the worker's own
+	 * handlers: with ours it would be lost. It unblocks them. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
 	if ((pid = fork()) == -1) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		log_warn("spawn: fork");
 		return -1;
 	}
@@ -173,6 +179,7 @@ master_spawn(void)
 		master_child_cleanup();
 		worker_main(&args);
 	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	children[i].pid = pid;
 	scoreboard_set_owner(i, pid);
 	children[i].spawned_ms = timefmt_mono_ms();

@@ -55,9 +55,12 @@ mirror_one(struct conn *c, const struct config *cfg, const char *msg,
 	conn_log_recv(c, msg, len);
 	if (conn_pause(c, cfg->delay_ms) == -1)
 		return -1;
-	if ((reply = mirror_text(cfg, msg, len, &bad)) == NULL) {
-		snprintf(err, sizeof(err), "ERR invalid UTF-8 at byte %zu\n",
-		    bad);
+	/* Text lines: a NUL is refused like a bad byte, not cut at. */
+	if (utf8_check(msg, len, &bad) == -1 ||
+	    (reply = mirror_text(cfg, msg, len, &bad)) == NULL) {
+		snprintf(err, sizeof(err), "ERR %s at byte %zu\n",
+		    bad < len && msg[bad] == '\0' ? "NUL byte" :
+		    "invalid UTF-8", bad);
 		conn_log_sent(c, err, strlen(err));
 		return conn_write(c, err, strlen(err));
 	}

@@ -7,6 +7,7 @@
  * with the account verbs only, so nc and telnet can use it.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 
 #define SESSION_VERB_MAX	32
 #define SESSION_LINE_MAX	4096
+#define SESSION_DRAIN_MS	1000	/* after a reply that ends us */
 
 struct session {
 	struct conn		*c;
@@ -215,6 +217,8 @@ session_upload_data(struct session *s, struct upload *u, uint64_t size,
 		if (st == FRAME_TOO_BIG) {
 			session_reply(s, "ERR 413 frame of %u bytes exceeds "
 			    "max_frame %d", len, s->cfg->max_frame);
+			s->c->reason = "frame too big";
+			conn_drain(s->c, SESSION_DRAIN_MS);
 			return -1;
 		}
 		if (st != FRAME_OK)
@@ -223,6 +227,8 @@ session_upload_data(struct session *s, struct upload *u, uint64_t size,
 			free(data);
 			session_reply(s, "ERR 422 more data than the %llu "
 			    "bytes announced", (unsigned long long)size);
+			s->c->reason = "more upload data than announced";
+			conn_drain(s->c, SESSION_DRAIN_MS);
 			return -1;
 		}
 		/* After a failure, keep reading to stay in step. */
@@ -252,8 +258,10 @@ verb_upload(struct session *s, char *arg)
 	    strtok_r(NULL, " ", &save) != NULL)
 		return session_reply(s, "ERR 402 UPLOAD needs: name size "
 		    "sha256");
+	errno = 0;
 	size = strtoull(size_s, &end, 10);
-	if (*size_s == '\0' || *end != '\0' || *size_s == '-')
+	if (strspn(size_s, "0123456789") != strlen(size_s) || *end != '\0' ||
+	    errno == ERANGE)
 		return session_reply(s, "ERR 402 size must be a whole number "
 		    "of bytes");
 	if (!session_hex(sum))
@@ -565,6 +573,7 @@ session_run(struct conn *c, const struct config *cfg, int flags)
 			session_reply(&s, "ERR 413 frame of %u bytes exceeds "
 			    "max_frame %d", len, cfg->max_frame);
 			c->reason = "frame too big";
+			conn_drain(c, SESSION_DRAIN_MS);
 			return;
 		}
 		if (st != FRAME_OK)

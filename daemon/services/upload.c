@@ -229,6 +229,12 @@ upload_serve(struct conn *c, const struct config *cfg)
 			conn_notify(c, "ERR timeout\n", 12);
 		return;
 	}
+	if (u.size == 0) {
+		/* A bare connect and close (a port probe) stores nothing. */
+		upload_abort(&u);
+		conn_write(c, "ERR empty upload: nothing stored\n", 33);
+		return;
+	}
 	now = time(NULL);
 	localtime_r(&now, &tm);
 	randombytes_buf(rnd, sizeof(rnd));

@@ -578,19 +578,26 @@ h_log_wait(const char *path, const char *needle, int count, int timeout_ms)
 /* The whole grammar of a record: time, ident[pid], event, key=value... */
 #define H_RECORD_RE							\
 	"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}"\
-	"[+-][0-9]{2}:[0-9]{2} sockbind\\[[0-9]+\\] [a-z_]+"		\
+	"[+-][0-9]{2}:[0-9]{2} %s\\[[0-9]+\\] [a-z_]+"			\
 	"( [a-z_]+=(\"([^\"\\\\]|\\\\.)*\"(\\.\\.\\.\\[cut [0-9]+\\])?"	\
 	"|[^ \"]*))*$"
 
 int
 h_log_bad_lines(const char *path, int *lines)
 {
-	char *text = h_slurp(path, NULL), *line, *save = NULL;
+	return h_log_bad_lines_ident(path, "sockbind", lines);
+}
+
+int
+h_log_bad_lines_ident(const char *path, const char *ident, int *lines)
+{
+	char *text = h_slurp(path, NULL), *line, *save = NULL, pattern[512];
 	regex_t re;
 	int bad = 0;
 
 	*lines = 0;
-	cr_assert_eq(regcomp(&re, H_RECORD_RE, REG_EXTENDED | REG_NOSUB), 0);
+	snprintf(pattern, sizeof(pattern), H_RECORD_RE, ident);
+	cr_assert_eq(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB), 0);
 	cr_assert_not_null(text, "no log %s", path);
 	/* A torn record would leave a line without its newline at the end. */
 	if (text[0] != '\0' && text[strlen(text) - 1] != '\n')

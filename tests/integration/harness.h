@@ -66,6 +66,8 @@ int	h_log_count(const char *path, const char *needle);
 int	h_log_wait(const char *path, const char *needle, int count,
 	    int timeout_ms);
 int	h_log_bad_lines(const char *path, int *lines);
+int	h_log_bad_lines_ident(const char *path, const char *ident,
+	    int *lines);
 pid_t	h_log_pid_of(const char *path, const char *needle);
 long	h_now_ms(void);
 void	h_pause_ms(int ms);

@@ -1,29 +1,64 @@
 /*
- * test_client.c -- sockbin against the real daemon. Ports 21900-21999.
+ * test_client.c -- sockbin against the real daemon: every command, its log,
+ * its errors and exit statuses. Each run gets HOME in the test's directory,
+ * so the client's log and token file land there. Ports 21900-21999.
  */
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tests/integration/harness.h"
 
-TestSuite(client, .fini = h_cleanup, .timeout = 30);
+static char	home[64];	/* HOME for runs outside a test directory */
 
-/* Run sockbin with args; its stdout and stderr into out; exit status. */
+static void
+client_fini(void)
+{
+	char cmd[96];
+
+	h_cleanup();
+	if (home[0] != '\0') {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", home);
+		(void)system(cmd);
+	}
+}
+
+TestSuite(client, .fini = client_fini, .timeout = 60);
+
+#define PASSWORD	"a good long password"
+
+/* Run "sockbin ARGS" through sh with HOME=dir (a fresh one when NULL),
+ * stdin from input (a printf format: "\\n" is a newline) if given; stdout
+ * and stderr into out; the exit status. */
 static int
-run_client(const char *args, char *out, size_t outlen)
+run_in(const char *dir, const char *input, const char *args, char *out,
+    size_t outlen)
 {
 	const char *bin = getenv("SOCKBIN_BIN");
-	char cmd[1024];
+	char cmd[4096];
 	FILE *fp;
 	size_t n;
 	int status;
 
 	cr_assert_not_null(bin, "SOCKBIN_BIN is not set");
-	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", bin, args);
+	if (dir == NULL) {
+		if (home[0] == '\0') {
+			strcpy(home, "/tmp/sockbin-home.XXXXXX");
+			cr_assert_not_null(mkdtemp(home));
+		}
+		dir = home;
+	}
+	snprintf(cmd, sizeof(cmd), "%s%s%s HOME='%s' %s %s 2>&1 </dev/null",
+	    input ? "printf '" : "", input ? input : "",
+	    input ? "' | " : "", dir, bin, args);
+	if (input != NULL)	/* the pipe, not /dev/null, is stdin */
+		cmd[strlen(cmd) - strlen(" </dev/null")] = '\0';
 	fp = popen(cmd, "r");
 	cr_assert_not_null(fp);
 	n = fread(out, 1, outlen - 1, fp);
@@ -31,6 +66,14 @@ run_client(const char *args, char *out, size_t outlen)
 	status = pclose(fp);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+static int
+run_client(const char *args, char *out, size_t outlen)
+{
+	return run_in(NULL, NULL, args, out, outlen);
+}
+
+static const char *const session[] = { "server.service=session", NULL };
 
 Test(client, echo_through_a_port_range)
 {
@@ -46,28 +89,61 @@ Test(client, echo_through_a_port_range)
 	    H_WAIT_MS), 0);
 }
 
-Test(client, no_server_is_one_line_and_status_1)
+Test(client, no_server_is_one_line_and_status_3)
 {
 	char out[256];
 
 	cr_assert_eq(run_client("-p 21990-21992 echo hello", out,
-	    sizeof(out)), 1);
+	    sizeof(out)), 3);
 	cr_assert_str_eq(out, "sockbin: no server on 127.0.0.1 ports "
 	    "21990-21992: Connection refused\n");
 }
 
-Test(client, bad_port_is_usage_error)
+Test(client, stopped_server_is_status_3)
 {
+	struct h_daemon d;
 	char out[256];
+	int status;
+
+	h_start(&d, 21920, 21920, NULL);
+	h_signal(&d, SIGTERM);
+	status = h_wait_exit(&d, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(run_client("-p 21920 echo hello", out, sizeof(out)), 3);
+	cr_assert_str_eq(out, "sockbin: no server on 127.0.0.1 port "
+	    "21920-21920: Connection refused\n");
+}
+
+Test(client, usage_and_config_errors_are_status_2)
+{
+	char out[512], path[64];
+	FILE *fp;
 
 	cr_assert_eq(run_client("-p 0-70000 echo hello", out, sizeof(out)),
 	    2);
 	cr_assert(strstr(out, "not a port") != NULL, "%s", out);
+	cr_assert_eq(run_client("frobnicate", out, sizeof(out)), 2);
+	cr_assert(strstr(out, "unknown command 'frobnicate'") != NULL, "%s",
+	    out);
+	snprintf(path, sizeof(path), "/tmp/sockbin-cfg.%d", (int)getpid());
+	fp = fopen(path, "w");
+	fprintf(fp, "[client]\ninterval = soon\n");
+	fclose(fp);
+	snprintf(out, sizeof(out), "-c %s send", path);
+	cr_assert_eq(run_client(out, out, sizeof(out)), 2);
+	cr_assert(strstr(out, "[client] interval: 'soon' is not a whole "
+	    "number") != NULL, "%s", out);
+	unlink(path);
+	cr_assert_eq(run_client("-c /nonexistent/sockbin.ini echo x", out,
+	    sizeof(out)), 2);
+	cr_assert_str_eq(out, "sockbin: /nonexistent/sockbin.ini: No such "
+	    "file or directory\n");
 }
 
-Test(client, echo_speaks_session_to_a_session_server)
+Test(client, echo_and_mirror_in_session)
 {
-	const char *const over[] = { "server.service=session", NULL };
+	const char *const over[] = { "server.service=session",
+	    "mirror.keep_case=true", NULL };
 	struct h_daemon d;
 	char out[256];
 
@@ -75,6 +151,240 @@ Test(client, echo_speaks_session_to_a_session_server)
 	cr_assert_eq(run_client("-p 21910-21919 echo 'framed hello'", out,
 	    sizeof(out)), 0, "%s", out);
 	cr_assert_str_eq(out, "framed hello\n");
+	cr_assert_eq(run_client("-p 21910-21919 mirror 'Титов Юрий "
+	    "Павлович'", out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "Чиволвап Йирю Вотит\n");
 	cr_assert_eq(h_log_wait(d.log, "text=\"ECHO framed hello\"", 1,
 	    H_WAIT_MS), 0);
+}
+
+Test(client, mirror_raw)
+{
+	const char *const over[] = { "server.service=mirror",
+	    "mirror.signature=!", NULL };
+	struct h_daemon d;
+	char out[256];
+
+	h_start(&d, 21930, 21939, over);
+	cr_assert_eq(run_client("-p 21930-21939 mirror 'Привет, мир'", out,
+	    sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "рим ,тевирП!\n");
+}
+
+Test(client, status_shows_the_scoreboard)
+{
+	struct h_daemon d;
+	char out[4096];
+
+	h_start(&d, 21940, 21949, session);
+	cr_assert_eq(run_client("-p 21940-21949 status", out, sizeof(out)), 0,
+	    "%s", out);
+	cr_assert(strncmp(out, "uptime=", 7) == 0, "%s", out);
+	cr_assert(strstr(out, "workers=3 busy=1 idle=2\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "state=busy") != NULL, "%s", out);
+}
+
+Test(client, wrong_service_is_status_2)
+{
+	struct h_daemon d;
+	char out[512];
+
+	h_start(&d, 21950, 21959, session);
+	cr_assert_eq(run_client("-p 21950-21959 pingpong /tmp/x 1", out,
+	    sizeof(out)), 2);
+	cr_assert(strstr(out, "pingpong: the server at 127.0.0.1:2195") !=
+	    NULL && strstr(out, "runs the session service; pingpong needs a "
+	    "raw service") != NULL, "%s", out);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	cr_assert_not_null(fp, "%s", path);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void
+upload_case(const char *service, int port)
+{
+	const char *const over[] = { service, "upload.dir=%D/up", NULL };
+	struct h_daemon d;
+	char out[512], args[PATH_MAX + 64], file[PATH_MAX + 16], *stored;
+
+	h_start(&d, port, port + 9, over);
+	snprintf(file, sizeof(file), "%s/notes.txt", d.dir);
+	write_file(file, "line one\nline two\n");
+	snprintf(args, sizeof(args), "-p %d-%d upload %s", port, port + 9,
+	    file);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s", out);
+	/* Piped: no progress bar, just the verdict. */
+	cr_assert(strstr(out, ": 18 bytes, SHA-256 e9024f1a07d29d52ad3aa5e1a1"
+	    "8e94db1f3a9fd32b89e39d47c472cd99071e13 verified\n") != NULL,
+	    "%s", out);
+	cr_assert(strchr(out, '\r') == NULL, "a progress bar in a pipe");
+	cr_assert(strncmp(out, "stored as ", 10) == 0, "%s", out);
+	if (strstr(service, "session") != NULL) {
+		snprintf(file, sizeof(file), "%s/up/notes.txt", d.dir);
+		stored = h_slurp(file, NULL);
+		cr_assert_not_null(stored);
+		cr_assert_str_eq(stored, "line one\nline two\n");
+		free(stored);
+	}
+}
+
+Test(client, upload_session)
+{
+	upload_case("server.service=session", 21960);
+}
+
+Test(client, upload_raw)
+{
+	upload_case("server.service=upload", 21970);
+}
+
+Test(client, pingpong_rounds)
+{
+	const char *const over[] = { "server.service=pingpong",
+	    "pingpong.file=%D/exchange", NULL };
+	struct h_daemon d;
+	char out[1024], args[PATH_MAX + 64];
+
+	h_start(&d, 21980, 21989, over);
+	snprintf(args, sizeof(args), "-p 21980-21989 pingpong %s/exchange 3",
+	    d.dir);
+	cr_assert_eq(run_in(d.dir, NULL, args, out, sizeof(out)), 0, "%s",
+	    out);
+	cr_assert(strstr(out, "round 3: wrote 'ping 3 hello from sockbin', got "
+	    "_code3g, the file says 'pong'\n") != NULL, "%s", out);
+	cr_assert_eq(h_log_count(d.log, "pingpong_read"), 3);
+}
+
+Test(client, ident_raw_then_known)
+{
+	const char *const over[] = { "server.service=ident", NULL };
+	struct h_daemon d;
+	char out[512];
+
+	h_start(&d, 21995, 21999, over);
+	cr_assert_eq(run_in(d.dir, "Ivan\\n", "-p 21995-21999 ident", out,
+	    sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "Hello, 127.0.0.1! What is your name?\n"
+	    "Nice to meet you, Ivan!\n");
+	cr_assert_eq(run_in(d.dir, NULL, "-p 21995-21999 ident", out,
+	    sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "Hello again, Ivan!\n");
+}
+
+Test(client, accounts_with_token_file)
+{
+	struct h_daemon d;
+	char out[512], token[PATH_MAX + 32];
+	struct stat st;
+
+	h_start(&d, 21925, 21929, session);
+	cr_assert_eq(run_in(d.dir, PASSWORD "\\n", "-p 21925-21929 "
+	    "--password-stdin register kate", out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "registered kate\n");
+	cr_assert_eq(run_in(d.dir, "wrong password\\n", "-p 21925-21929 "
+	    "--password-stdin login kate", out, sizeof(out)), 1, "%s", out);
+	cr_assert(strstr(out, "ERR 430 wrong user name or password") != NULL,
+	    "%s", out);
+	cr_assert_eq(run_in(d.dir, PASSWORD "\\n", "-p 21925-21929 "
+	    "--password-stdin login kate", out, sizeof(out)), 0, "%s", out);
+	cr_assert(strncmp(out, "logged in as kate; token kept in ", 33) == 0,
+	    "%s", out);
+	snprintf(token, sizeof(token), "%s/.sockbin-token", d.dir);
+	cr_assert_eq(stat(token, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+
+	/* A new run resumes with the file, and logout revokes it. */
+	cr_assert_eq(run_in(d.dir, NULL, "-p 21925-21929 resume", out,
+	    sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "logged in as kate\n");
+	cr_assert_eq(run_in(d.dir, NULL, "-p 21925-21929 logout", out,
+	    sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "logged out kate\n");
+	cr_assert_eq(access(token, F_OK), -1, "token file left behind");
+	cr_assert_eq(run_in(d.dir, NULL, "-p 21925-21929 resume", out,
+	    sizeof(out)), 2, "%s", out);
+
+	/* No secret in the client's log. */
+	snprintf(token, sizeof(token), "%s/.sockbin.log", d.dir);
+	cr_assert_gt(h_log_count(token, "LOGIN kate [secret]"), 0);
+	cr_assert_eq(h_log_count(token, PASSWORD), 0);
+	cr_assert_eq(h_log_count(token, "OK token [secret] expires"), 1);
+	cr_assert_eq(h_log_count(d.log, PASSWORD), 0);
+}
+
+Test(client, chat_session_and_raw)
+{
+	const char *const echo[] = { "server.service=echo", NULL };
+	struct h_daemon s, e;
+	char out[1024];
+
+	h_start(&s, 21941, 21949, session);
+	cr_assert_eq(run_client("-p 21941-21949 chat", out, sizeof(out)), 0);
+	cr_assert_eq(run_in(s.dir, "ECHO one\\nwhoami\\nQUIT\\n",
+	    "-p 21941-21949 chat", out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "OK one\nERR 432 not logged in\nOK\n");
+	h_start(&e, 21951, 21959, echo);
+	cr_assert_eq(run_in(e.dir, "first\\nsecond\\n", "-p 21951-21959 chat",
+	    out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "first\nsecond\n");
+}
+
+/* The records of one kind in the client's log. */
+static int
+count_in(const char *path, const char *needle)
+{
+	return h_log_count(path, needle);
+}
+
+Test(client, periodic_send_and_its_log)
+{
+	const char *const over[] = { "server.service=mirror", NULL };
+	struct h_daemon d;
+	char cfg[PATH_MAX + 16], log[PATH_MAX + 16], text[PATH_MAX + 256];
+	char out[2048], args[PATH_MAX + 32];
+	int lines, bad;
+
+	h_start(&d, 21960 + 5, 21969, over);
+	snprintf(cfg, sizeof(cfg), "%s/sockbin.ini", d.dir);
+	snprintf(log, sizeof(log), "%s/client.log", d.dir);
+	snprintf(text, sizeof(text), "[server]\nhost = 127.0.0.1\nport = "
+	    "21965-21969\n[client]\nmessage = Иванов Иван М3О-101\ninterval = "
+	    "1\nduration = 3\nlog = %s\n", log);
+	write_file(cfg, text);
+	snprintf(args, sizeof(args), "-c %s send", cfg);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert(strstr(out, "sockbin: 3 messages sent\n") != NULL, "%s",
+	    out);
+	cr_assert(strstr(out, " 101-О3М навИ вонавИ\n") != NULL, "%s", out);
+	/* The client's own log: connect, 3 x send and recv, disconnect. */
+	cr_assert_eq(count_in(log, " connect server=127.0.0.1:2196"), 1);
+	cr_assert_eq(count_in(log, " send server="), 3);
+	cr_assert_eq(count_in(log, " recv server="), 3);
+	cr_assert_eq(count_in(log, "text=\"Иванов Иван М3О-101\""), 3);
+	cr_assert_eq(count_in(log, " disconnect server="), 1);
+	cr_assert_eq(count_in(log, "reason=\"done\""), 1);
+	bad = h_log_bad_lines_ident(log, "sockbin", &lines);
+	cr_assert_eq(bad, 0);
+	cr_assert_eq(lines, 8);
+}
+
+Test(client, periodic_send_ended_by_the_server)
+{
+	const char *const over[] = { "server.service=session",
+	    "limits.session_timeout=1", NULL };
+	struct h_daemon d;
+	char out[2048];
+
+	h_start(&d, 21931, 21939, over);
+	cr_assert_eq(run_in(d.dir, NULL, "-p 21931-21939 send", out,
+	    sizeof(out)), 0, "%s", out);
+	cr_assert(strstr(out, "the server ended the session: ERR 408 timeout: "
+	    "session time is up\n") != NULL, "%s", out);
 }
