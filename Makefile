@@ -19,6 +19,7 @@ PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS)) -liniparser
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) -I. -D_GNU_SOURCE \
              -DSOCKBIND_CONF='"$(SYSCONFDIR)/sockbind/sockbind.ini"' \
+             -DSOCKBIN_CONF='"$(SYSCONFDIR)/sockbind/sockbin.ini"' \
              $(PKG_CFLAGS) -MMD -MP $(CFLAGS) $(CPPFLAGS)
 ALL_LDFLAGS = $(LDFLAGS)
 
@@ -74,8 +75,9 @@ check-unit: $(UNIT)
 check-integration: $(INTEG) $(SOCKBIND) $(SOCKBIN)
 	SOCKBIND_BIN=$(CURDIR)/$(SOCKBIND) SOCKBIN_BIN=$(CURDIR)/$(SOCKBIN) \
 	    ./$(INTEG) --jobs 2
-check-interop: $(SOCKBIND)
-	SOCKBIND_BIN=$(CURDIR)/$(SOCKBIND) $(PYTHON) -m unittest discover -s tests/interop -v
+check-interop: $(SOCKBIND) $(SOCKBIN)
+	SOCKBIND_BIN=$(CURDIR)/$(SOCKBIND) SOCKBIN_BIN=$(CURDIR)/$(SOCKBIN) \
+	    $(PYTHON) -m unittest discover -s tests/interop -v
 check: check-unit check-integration check-interop
 
 # The same suite, built and run under AddressSanitizer and UBSan.

@@ -1,0 +1,181 @@
+"""The client's questions on a terminal, driven through a pseudo-terminal.
+
+sockbin asks for the server's host and port when stdin is a terminal and
+neither the command line nor the config gave them, and reads passwords
+without echo. Ports 22450-22459; only 127.0.0.1 and localhost.
+"""
+import os
+import pty
+import select
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+DAEMON_CONFIG = """\
+[server]
+listen = 127.0.0.1
+port_min = 22450
+port_max = 22459
+service = session
+port_file = {dir}/port
+pidfile = {dir}/pid
+[log]
+path = {dir}/sockbind.log
+[store]
+path = {dir}/sockbind.db
+[auth]
+failure_delay_ms = 0
+"""
+
+
+class Terminal:
+    """sockbin on a pseudo-terminal: expect() what it writes, send() keys."""
+
+    def __init__(self, args, home):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.environ["HOME"] = home
+            os.execv(os.environ["SOCKBIN_BIN"], ["sockbin"] + args)
+        self.seen = b""
+
+    def expect(self, text, timeout=10.0):
+        want = text.encode()
+        deadline = time.monotonic() + timeout
+        while want not in self.seen:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                raise AssertionError("never saw %r; saw %r" % (text, self.seen))
+            try:
+                chunk = os.read(self.fd, 4096)
+            except OSError:         # the child is gone: EIO on Linux
+                chunk = b""
+            if not chunk:
+                raise AssertionError("ended before %r; saw %r" % (text, self.seen))
+            self.seen += chunk
+        cut = self.seen.index(want) + len(want)
+        self.seen = self.seen[cut:]
+
+    def send(self, keys):
+        os.write(self.fd, keys.encode())
+
+    def status(self, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                # Drain what is left so the child never blocks on us.
+                try:
+                    while select.select([self.fd], [], [], 0)[0]:
+                        if not os.read(self.fd, 4096):
+                            break
+                except OSError:
+                    pass
+                os.close(self.fd)
+                return os.waitstatus_to_exitcode(status)
+            time.sleep(0.01)
+        os.kill(self.pid, signal.SIGKILL)
+        raise AssertionError("sockbin did not end")
+
+
+class ClientPrompts(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="sockbin-prompts.")
+        config = os.path.join(self.dir, "sockbind.ini")
+        with open(config, "w") as f:
+            f.write(DAEMON_CONFIG.format(dir=self.dir))
+        self.daemon = subprocess.Popen(
+            [os.environ["SOCKBIND_BIN"], "-c", config],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.daemon.stdout.readline()
+        self.assertIn("listening on 127.0.0.1:", line)
+        self.port = int(line.rsplit(":", 1)[1])
+        # A client config without host or port: they must be asked for.
+        self.client_config = os.path.join(self.dir, "sockbin.ini")
+        with open(self.client_config, "w") as f:
+            f.write("[client]\nmessage = test\n")
+
+    def tearDown(self):
+        self.daemon.send_signal(signal.SIGTERM)
+        self.assertEqual(self.daemon.wait(timeout=10), 0)
+        self.daemon.stdout.close()
+        self.daemon.stderr.close()
+        shutil.rmtree(self.dir)
+
+    def client(self, *args):
+        return Terminal(["-c", self.client_config] + list(args), self.dir)
+
+    def test_defaults_and_a_bad_port_asked_again(self):
+        t = self.client("echo", "hi there")
+        t.expect("Server host [127.0.0.1]: ")
+        t.send("\n")                              # the default
+        t.expect("Server port or range [65430-65440]: ")
+        t.send("99999\n")
+        t.expect("'99999' will not do: a port is 1-65535, or a range MIN-MAX.")
+        t.expect("Server port or range [65430-65440]: ")
+        t.send("22459-22450\n")                   # backwards: asked again
+        t.expect("will not do")
+        t.expect("Server port or range [65430-65440]: ")
+        t.send("%d\n" % self.port)
+        t.expect("hi there")
+        self.assertEqual(t.status(), 0)
+
+    def test_bad_host_asked_again_then_localhost(self):
+        t = self.client("echo", "via localhost")
+        t.expect("Server host [127.0.0.1]: ")
+        t.send("bad_host!\n")
+        t.expect("'bad_host!' will not do: a host name has only letters, "
+                 "digits, '-' and '.'.")
+        t.expect("Server host [127.0.0.1]: ")
+        t.send("-lead.example\n")
+        t.expect("cannot start with '-'")
+        t.expect("Server host [127.0.0.1]: ")
+        t.send("localhost\n")
+        t.expect("Server port or range [65430-65440]: ")
+        t.send("22450-22459\n")
+        t.expect("via localhost")
+        self.assertEqual(t.status(), 0)
+
+    def test_end_of_input_ends_cleanly(self):
+        t = self.client("echo", "never sent")
+        t.expect("Server host [127.0.0.1]: ")
+        t.send("\x04")                            # ^D: end of input
+        t.expect("sockbin: no server given")
+        self.assertEqual(t.status(), 2)
+
+    def test_end_of_input_at_the_port(self):
+        t = self.client("status")
+        t.expect("Server host [127.0.0.1]: ")
+        t.send("127.0.0.1\n")
+        t.expect("Server port or range [65430-65440]: ")
+        t.send("\x04")
+        t.expect("sockbin: no server given")
+        self.assertEqual(t.status(), 2)
+
+    def test_password_without_echo(self):
+        t = self.client("-H", "127.0.0.1", "-p", str(self.port), "register", "pat")
+        t.expect("Password: ")
+        t.send("s3cret-pass\n")
+        t.expect("Password again: ")
+        t.send("s3cret-pass\n")
+        t.expect("registered pat")
+        self.assertEqual(t.status(), 0)
+        # The terminal never showed the password.
+        t = self.client("-H", "127.0.0.1", "-p", str(self.port), "login", "pat")
+        t.expect("Password: ")
+        t.send("s3cret-pass\n")
+        t.expect("logged in as pat")
+        self.assertNotIn(b"s3cret", t.seen)
+        self.assertEqual(t.status(), 0)
+
+    def test_no_questions_with_host_and_port_given(self):
+        t = self.client("-H", "127.0.0.1", "-p", str(self.port), "echo", "quiet")
+        t.expect("quiet")
+        self.assertNotIn(b"Server host", t.seen)
+        self.assertEqual(t.status(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
