@@ -36,8 +36,8 @@ SOCKBIN  := $(BUILD)/sockbin
 UNIT     := $(BUILD)/tests/unit
 INTEG    := $(BUILD)/tests/integration
 
-.PHONY: all deps run test check check-unit check-integration check-interop \
-        sanitize clean format
+.PHONY: all deps run demo test check check-unit check-integration \
+        check-interop sanitize clean format
 .DEFAULT_GOAL := all
 
 all: $(SOCKBIND) $(SOCKBIN)
@@ -67,6 +67,11 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p var
 	./$(SOCKBIND) -c etc/sockbind.ini
+
+# The lab's concurrency test: a pre-fork pool against an iterative server.
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh
 
 # Criterion runs each test in its own process; integration tests start the
 # real daemon (SOCKBIND_BIN) on 127.0.0.1 with a port range of their own.
