@@ -118,6 +118,10 @@ void	auth_serve(struct conn *, const struct config *);
 #define SESSION_LINES		0x1
 #define SESSION_AUTH_ONLY	0x2
 void	session_run(struct conn *, const struct config *, int flags);
+/* Check one request (req[len] must be NUL) and find its verb: 0 with the
+ * verb's index and its argument (NULL: none), or -1 with the ERR reply. */
+int	session_parse(char *req, uint32_t len, int flags, int *verb,
+	    char **arg, char *err, size_t errlen);
 void	session_serve(struct conn *, const struct config *);
 
 /* Services that need the store (store.c) opened at start-up. */

@@ -504,34 +504,54 @@ verb_help(struct session *s, char *arg)
 	return session_reply(s, "%s", list);
 }
 
+int
+session_parse(char *req, uint32_t len, int flags, int *verb, char **arg,
+    char *err, size_t errlen)
+{
+	struct session probe = { .flags = flags };
+	size_t i, bad, vlen;
+
+	*verb = -1;
+	if (len == 0) {
+		snprintf(err, errlen, "ERR 400 empty request");
+		return -1;
+	}
+	if (utf8_check(req, len, &bad) == -1) {
+		snprintf(err, errlen, "ERR 403 %s at byte %zu",
+		    req[bad] == '\0' ? "NUL byte" : "invalid UTF-8", bad);
+		return -1;
+	}
+	vlen = strcspn(req, " ");
+	*arg = req[vlen] == ' ' ? req + vlen + 1 : NULL;
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strlen(verbs[i].name) == vlen &&
+		    strncasecmp(verbs[i].name, req, vlen) == 0 &&
+		    session_offers(&probe, &verbs[i]))
+			*verb = (int)i;
+	if (*verb == -1) {
+		snprintf(err, errlen, "ERR 401 unknown verb %.*s",
+		    vlen > SESSION_VERB_MAX ? SESSION_VERB_MAX : (int)vlen, req);
+		return -1;
+	}
+	if (verbs[*verb].needs_arg && *arg == NULL) {
+		snprintf(err, errlen, "ERR 402 missing argument: %s %s",
+		    verbs[*verb].name, verbs[*verb].arg_help);
+		return -1;
+	}
+	return 0;
+}
+
 /* One request: check it, find its verb, run it. */
 static int
 session_request(struct session *s, char *req, uint32_t len)
 {
-	const struct verb *v = NULL;
-	char *arg;
-	size_t i, bad, vlen;
+	char err[128], *arg;
+	int verb;
 
-	if (len == 0)
-		return session_reply(s, "ERR 400 empty request");
-	if (utf8_check(req, len, &bad) == -1)
-		return session_reply(s, "ERR 403 %s at byte %zu",
-		    req[bad] == '\0' ? "NUL byte" : "invalid UTF-8", bad);
-	vlen = strcspn(req, " ");
-	arg = req[vlen] == ' ' ? req + vlen + 1 : NULL;
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strlen(verbs[i].name) == vlen &&
-		    strncasecmp(verbs[i].name, req, vlen) == 0 &&
-		    session_offers(s, &verbs[i]))
-			v = &verbs[i];
-	if (v == NULL)
-		return session_reply(s, "ERR 401 unknown verb %.*s",
-		    vlen > SESSION_VERB_MAX ? SESSION_VERB_MAX : (int)vlen,
-		    req);
-	if (v->needs_arg && arg == NULL)
-		return session_reply(s, "ERR 402 missing argument: %s %s",
-		    v->name, v->arg_help);
-	return v->run(s, arg);
+	if (session_parse(req, len, s->flags, &verb, &arg, err,
+	    sizeof(err)) == -1)
+		return session_reply(s, "%s", err);
+	return verbs[verb].run(s, arg);
 }
 
 /* The next request: a frame, or a line. Same statuses as frame_recv(). */
