@@ -177,6 +177,8 @@ Test(client, status_shows_the_scoreboard)
 	char out[4096];
 
 	h_start(&d, 21940, 21949, session);
+	/* Logged once the master has the worker in its table. */
+	cr_assert_eq(h_log_wait(d.log, " worker_start ", 3, H_WAIT_MS), 0);
 	cr_assert_eq(run_client("-p 21940-21949 status", out, sizeof(out)), 0,
 	    "%s", out);
 	cr_assert(strncmp(out, "uptime=", 7) == 0, "%s", out);

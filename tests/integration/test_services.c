@@ -379,6 +379,8 @@ Test(services, session_verbs_and_errors)
 	int fd;
 
 	h_start(&d, 22580, 22589, over);
+	/* STATUS below counts the workers the master has in its table. */
+	cr_assert_eq(h_log_wait(d.log, " worker_start ", 3, H_WAIT_MS), 0);
 	fd = s_connect(d.port);
 	s_expect(fd, "ECHO hello, world", "OK hello, world");
 	s_expect(fd, "echo ", "OK ");
