@@ -29,6 +29,7 @@ const struct conf_key config_keys[] = {
 	I("limits", "idle_timeout", "300", 0, 86400, idle_timeout),
 	I("limits", "session_timeout", "3600", 0, 604800, session_timeout),
 	I("limits", "max_frame", "1048576", 64, 67108864, max_frame),
+	I("limits", "per_source", "32", 0, CONFIG_WORKERS_MAX, per_source),
 	I("mirror", "delay_ms", "0", 0, 600000, delay_ms),
 	CONF_STR_KEY("mirror", "signature", "", struct config, signature,
 	    conf_check_utf8),

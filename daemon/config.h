@@ -38,6 +38,7 @@ struct config {
 	int	idle_timeout;
 	int	session_timeout;
 	int	max_frame;
+	int	per_source;
 	/* [mirror] */
 	int	delay_ms;
 	char	signature[256];

@@ -92,6 +92,8 @@ master_signals(void)
 		sigaction(master_sigs[i], &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* A file size limit must fail the write (EFBIG), not kill us. */
+	sigaction(SIGXFSZ, &sa, NULL);
 	/* What arrived since start-up is delivered now, to the handlers. */
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);

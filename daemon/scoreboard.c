@@ -44,8 +44,11 @@ scoreboard_header(void)
 void
 scoreboard_set_owner(size_t i, pid_t pid)
 {
-	if (i < nslots)
-		__atomic_store_n(&owners[i], pid, __ATOMIC_RELEASE);
+	if (i >= nslots)
+		return;
+	__atomic_store_n(&owners[i], pid, __ATOMIC_RELEASE);
+	if (i + 1 > __atomic_load_n(&header->used, __ATOMIC_RELAXED))
+		__atomic_store_n(&header->used, i + 1, __ATOMIC_RELEASE);
 }
 
 pid_t
@@ -90,12 +93,15 @@ scoreboard_claim(struct sb_slot *s, pid_t pid, const char *service)
 }
 
 void
-scoreboard_set(struct sb_slot *s, enum sb_state state, const char *client)
+scoreboard_set(struct sb_slot *s, enum sb_state state, const char *client,
+    const char *host)
 {
 	uint64_t now = timefmt_mono_ms();
 
 	if (client != NULL)
 		strlcpy(s->client, client, sizeof(s->client));
+	if (host != NULL)
+		strlcpy(s->host, host, sizeof(s->host));
 	if (state == SB_BUSY)
 		__atomic_store_n(&s->busy_since_ms, now, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->beat_ms, now, __ATOMIC_RELAXED);
@@ -112,6 +118,22 @@ void
 scoreboard_served(struct sb_slot *s)
 {
 	__atomic_add_fetch(&s->requests, 1, __ATOMIC_RELAXED);
+}
+
+int
+scoreboard_count_host(const char *host)
+{
+	size_t i, used = __atomic_load_n(&header->used, __ATOMIC_ACQUIRE);
+	int n = 0;
+	pid_t pid;
+
+	for (i = 0; i < used && i < nslots; i++) {
+		if ((pid = scoreboard_owner(i)) == 0 ||
+		    scoreboard_state(&slots[i], pid) != SB_BUSY)
+			continue;
+		n += strcmp(slots[i].host, host) == 0;
+	}
+	return n;
 }
 
 int

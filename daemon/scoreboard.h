@@ -7,7 +7,9 @@
  * The header is the master's: it writes it, workers only read it (for the
  * STATUS view): when the server started, its port, and which pid owns each
  * slot now (0: free). Numbers are stored and loaded atomically; the text
- * fields are for display.
+ * fields are for display, and for scoreboard_count_host(): the connections
+ * being served to one address, for the per-source limit (a count that two
+ * workers may both include each other in, so it errs on the strict side).
  */
 #ifndef SOCKBIND_SCOREBOARD_H
 #define SOCKBIND_SCOREBOARD_H
@@ -33,7 +35,8 @@ struct sb_slot {
 	uint64_t	beat_ms;	/* last sign of life, monotonic */
 	uint64_t	started_ms;
 	uint64_t	busy_since_ms;
-	char		client[NET_ADDRSTRLEN];
+	char		client[NET_ADDRSTRLEN];	/* "127.0.0.1:50122" */
+	char		host[NET_ADDRSTRLEN];	/* "127.0.0.1" */
 	char		service[16];
 } __attribute__((aligned(64)));
 
@@ -41,6 +44,7 @@ struct sb_header {
 	pid_t		master;
 	int		port;
 	int64_t		started;	/* time(2) of the start */
+	size_t		used;		/* slots ever used: scans stop here */
 	char		service[16];
 };
 
@@ -54,7 +58,9 @@ const char	*scoreboard_state_name(int state);
 
 /* Worker side: write one's own slot. */
 void	scoreboard_claim(struct sb_slot *, pid_t pid, const char *service);
-void	scoreboard_set(struct sb_slot *, enum sb_state, const char *client);
+void	scoreboard_set(struct sb_slot *, enum sb_state, const char *client,
+	    const char *host);
+int	scoreboard_count_host(const char *host);
 void	scoreboard_beat(struct sb_slot *);
 void	scoreboard_served(struct sb_slot *);
 

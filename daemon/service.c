@@ -5,13 +5,13 @@
 #include "daemon/service.h"
 
 static const struct service services[] = {
-	{ "session",	session_serve,	1 },
-	{ "echo",	echo_serve,	1 },
-	{ "mirror",	mirror_serve,	1 },
-	{ "pingpong",	pingpong_serve,	1 },
-	{ "upload",	upload_serve,	1 },
-	{ "ident",	ident_serve,	1 },
-	{ "auth",	auth_serve,	1 },	/* secrets redacted */
+	{ "session",	session_serve,	1, SERVICE_REFUSE_FRAME },
+	{ "echo",	echo_serve,	1, SERVICE_REFUSE_SILENT },
+	{ "mirror",	mirror_serve,	1, SERVICE_REFUSE_LINE },
+	{ "pingpong",	pingpong_serve,	1, SERVICE_REFUSE_LINE },
+	{ "upload",	upload_serve,	1, SERVICE_REFUSE_LINE },
+	{ "ident",	ident_serve,	1, SERVICE_REFUSE_LINE },
+	{ "auth",	auth_serve,	1, SERVICE_REFUSE_CODED }, /* redacted */
 };
 
 int

@@ -2,9 +2,9 @@
  * service.h -- the services a worker can run on a connection.
  *
  * A service is a name, a function that serves one accepted connection until
- * it ends (the caller logs connect and disconnect and closes it), and what it
- * logs: with log_text set, each message's text goes to the log; without, only
- * its size (for services that carry secrets). Adding a service means one file
+ * it ends (the caller logs connect and disconnect and closes it), what it
+ * logs (with log_text set, each message's text goes to the log; without,
+ * only its size), and how a refused client can be told. Adding a service means one file
  * under daemon/services/ and one line in the table in service.c.
  *
  * The prototypes below are grouped by the file that defines them; the
@@ -22,10 +22,19 @@
 struct conn;
 struct config;
 
+/* How a service can tell a client it is refused before serving it. */
+enum service_refusal {
+	SERVICE_REFUSE_SILENT,	/* no way: the client would take it as data */
+	SERVICE_REFUSE_LINE,	/* an "ERR ..." line */
+	SERVICE_REFUSE_CODED,	/* an "ERR 421 ..." line */
+	SERVICE_REFUSE_FRAME,	/* an "ERR 421 ..." frame */
+};
+
 struct service {
-	const char	*name;
-	void		(*serve)(struct conn *, const struct config *);
-	int		 log_text;
+	const char		*name;
+	void			(*serve)(struct conn *, const struct config *);
+	int			 log_text;
+	enum service_refusal	 refusal;
 };
 
 const struct service	*service_find(const char *name);

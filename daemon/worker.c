@@ -50,7 +50,7 @@ static void
 worker_signals(void)
 {
 	static const int ignored[] = { SIGINT, SIGHUP, SIGUSR1, SIGTTIN,
-	    SIGTTOU, SIGPIPE };
+	    SIGTTOU, SIGPIPE, SIGXFSZ };
 	struct sigaction sa;
 	sigset_t none;
 	size_t i;
@@ -130,7 +130,7 @@ worker_tick(int timed_out, const char **reason)
 			stop_deadline_ms = timefmt_mono_ms() + graceful_ms;
 			close(listen_fd);
 			listen_fd = -1;
-			scoreboard_set(slot, SB_STOPPING, NULL);
+			scoreboard_set(slot, SB_STOPPING, NULL, NULL);
 		}
 		if (timefmt_mono_ms() >= stop_deadline_ms) {
 			*reason = "server shutdown";
@@ -140,14 +140,50 @@ worker_tick(int timed_out, const char **reason)
 	return 0;
 }
 
+/* Too many connections from one address: say so where the protocol has a
+ * way to (an echo client would take the words for its echo), log, close. */
+static void
+worker_refuse(struct conn *c, const struct service *svc, int others,
+    int limit)
+{
+	char text[160], frame[4 + sizeof(text)];
+	int n;
+
+	n = snprintf(text, sizeof(text), "%stoo many connections from %s "
+	    "(%d open, limit %d)", svc->refusal >= SERVICE_REFUSE_CODED ?
+	    "ERR 421 " : "ERR ", c->host, others, limit);
+	if (svc->refusal == SERVICE_REFUSE_FRAME) {
+		frame[0] = frame[1] = 0;
+		frame[2] = (unsigned char)(n >> 8);
+		frame[3] = (unsigned char)n;
+		memcpy(frame + 4, text, n);
+		conn_notify(c, frame, 4 + n);
+	} else if (svc->refusal != SERVICE_REFUSE_SILENT) {
+		text[n] = '\n';
+		conn_notify(c, text, n + 1);
+	}
+	c->reason = "per_source limit";
+	log_event("refused", "client=%s reason=per_source open=%d limit=%d",
+	    c->peer, others, limit);
+}
+
 static void
 worker_serve(int fd, const struct sockaddr *peer, const struct config *cfg)
 {
 	const struct service *svc = service_find(cfg->service);
 	struct conn c;
+	int n;
 
 	conn_open(&c, fd, peer, svc->name, svc->log_text, cfg);
-	scoreboard_set(slot, SB_BUSY, c.peer);
+	scoreboard_set(slot, SB_BUSY, c.peer, c.host);
+	/* Counted with ourselves in: over the limit means refuse. */
+	if (cfg->per_source > 0 &&
+	    (n = scoreboard_count_host(c.host)) > cfg->per_source) {
+		worker_refuse(&c, svc, n - 1, cfg->per_source);
+		conn_close(&c);
+		scoreboard_served(slot);
+		return;
+	}
 	setproctitle("worker %s %s", c.peer, svc->name);
 	svc->serve(&c, cfg);
 	conn_close(&c);
@@ -186,7 +222,7 @@ worker_main(const struct worker_args *args)
 	limit = pool_request_limit(args->cfg->max_requests, arc4random());
 
 	setproctitle("worker idle");
-	scoreboard_set(slot, SB_IDLE, "");
+	scoreboard_set(slot, SB_IDLE, "", "");
 	while (served < limit) {
 		if (worker_tick(1, &why) == -1 || stop_requested)
 			break;
@@ -211,7 +247,7 @@ worker_main(const struct worker_args *args)
 		if (quit_requested || orphaned)
 			break;
 		setproctitle("worker idle");
-		scoreboard_set(slot, SB_IDLE, "");
+		scoreboard_set(slot, SB_IDLE, "", "");
 	}
 	if (served >= limit)
 		log_event("worker_retire", "reason=max_requests served=%llu",

@@ -21,6 +21,7 @@
 #define LOG_LOCK_FIRST_NS	10000000L	/* first wait, then the hook */
 #define LOG_LOCK_SLICE_NS	100000000L
 #define LOG_PENDING_MAX		(4 * 1024 * 1024)
+#define LOG_REPORT_EVERY	30	/* seconds between failure reports */
 
 /* State every process shares; changed only under the lock. */
 struct log_shared {
@@ -28,6 +29,7 @@ struct log_shared {
 	unsigned	generation;	/* bumped by log_reopen() */
 	unsigned long	lost;		/* records that could not be written */
 	int		lost_errno;
+	time_t		reported;	/* last failure report on stderr */
 	char		path[PATH_MAX];
 };
 
@@ -233,6 +235,26 @@ log_write_all(const char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Called with the lock held, after a record could not be written (a full
+ * disk, a file size limit): say so on stderr, but once in a while across
+ * all processes, not once per record. The log itself says how many were
+ * lost once writing works again (log_resumed).
+ */
+static void
+log_report_loss(void)
+{
+	time_t now = time(NULL);
+
+	if (now - shared->reported < LOG_REPORT_EVERY)
+		return;
+	shared->reported = now;
+	dprintf(STDERR_FILENO, "%s: log %s: %s; %lu record%s lost so far "
+	    "(said again in %d s at most)\n", ident, shared->path,
+	    strerror(shared->lost_errno), shared->lost,
+	    shared->lost == 1 ? "" : "s", LOG_REPORT_EVERY);
+}
+
 /* Called with the lock held: follow a reopen, report losses, write. */
 static void
 log_write_locked(const char *buf, size_t len)
@@ -267,6 +289,7 @@ log_write_locked(const char *buf, size_t len)
 	if (log_write_all(buf, len) == -1) {
 		shared->lost++;
 		shared->lost_errno = errno;
+		log_report_loss();
 	}
 }
 

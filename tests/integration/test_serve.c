@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
@@ -309,4 +311,54 @@ Test(serve, worker_recycled_after_max_requests)
 	    H_WAIT_MS), 0);
 	cr_assert_eq(h_log_count(d.log, "reason=exited requests=3"), 2);
 	cr_assert_eq(h_wait_workers(d.pid, 1, H_WAIT_MS), 0);
+}
+
+Test(serve, per_source_limit_keeps_others_served)
+{
+	const char *const over[] = { "server.service=session",
+	    "limits.per_source=20", "pool.start=8", "pool.min_spare=4",
+	    "pool.max_workers=64", NULL };
+	enum { HELD = 200, LIMIT = 20 };
+	struct h_daemon d;
+	char buf[256];
+	uint32_t be;
+	int fd[HELD], other, i, n;
+	long t0;
+
+	h_start(&d, 21390, 21399, over);
+	for (i = 0; i < HELD; i++) {
+		fd[i] = h_connect_from("127.0.0.2", d.port);
+		cr_assert_geq(fd[i], 0, "connection %d", i);
+	}
+	/* Past the limit, each is told so and closed; wait for all. */
+	cr_assert_eq(h_log_wait(d.log, " refused client=127.0.0.2:",
+	    HELD - LIMIT, 6 * H_WAIT_MS), 0, "%d refusals",
+	    h_log_count(d.log, " refused client="));
+	/* Another machine is served at once. */
+	t0 = h_now_ms();
+	other = h_connect_from("127.0.0.3", d.port);
+	cr_assert_geq(other, 0);
+	cr_assert_eq(h_recv_exact(other, &be, 4, 1000), 4,
+	    "127.0.0.3 not greeted within a second");
+	n = (int)ntohl(be);
+	cr_assert_eq(h_recv_exact(other, buf, n, 1000), n);
+	cr_assert_lt(h_now_ms() - t0, 1000);
+	/* The refused ones got the reason, in a frame. */
+	for (i = 0, n = 0; i < HELD; i++) {
+		uint32_t len;
+
+		if (h_recv_exact(fd[i], &be, 4, 100) != 4)
+			continue;
+		len = ntohl(be);
+		if (len < sizeof(buf) && h_recv_exact(fd[i], buf, len, 100) ==
+		    (ssize_t)len) {
+			buf[len] = '\0';
+			n += strncmp(buf, "ERR 421 too many connections from "
+			    "127.0.0.2", 43) == 0;
+		}
+	}
+	cr_assert_eq(n, HELD - LIMIT, "%d refusals received", n);
+	for (i = 0; i < HELD; i++)
+		close(fd[i]);
+	close(other);
 }

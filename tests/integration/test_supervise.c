@@ -2,7 +2,9 @@
  * test_supervise.c -- the master as supervisor: dead, stuck and orphaned
  * workers, and every signal it handles. Port ranges 21600-21899.
  */
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <criterion/criterion.h>
@@ -336,4 +338,59 @@ Test(supervise, workers_failing_at_start_end_the_master)
 	    d.err);
 	cr_assert_geq(h_log_count(d.log, "reason=failed_at_start"), 5);
 	cr_assert_eq(access(d.port_file, F_OK), -1);
+}
+
+/* Set the soft RLIMIT_FSIZE of the master and all its workers (the hard
+ * one stays: raising it back would need a capability). */
+static void
+limit_file_size(struct h_daemon *d, rlim_t bytes)
+{
+	struct rlimit rl;
+
+	cr_assert_eq(prlimit(d->pid, RLIMIT_FSIZE, NULL, &rl), 0);
+	rl.rlim_cur = bytes;
+	pid_t pids[16];
+	int n, i;
+
+	cr_assert_eq(prlimit(d->pid, RLIMIT_FSIZE, &rl, NULL), 0);
+	n = h_workers(d->pid, pids, 16);
+	for (i = 0; i < n && i < 16; i++)
+		cr_assert_eq(prlimit(pids[i], RLIMIT_FSIZE, &rl, NULL), 0);
+}
+
+Test(supervise, full_log_does_not_stop_serving)
+{
+	const char *const over[] = { "pool.start=2", "pool.max_spare=2", NULL };
+	struct h_daemon d;
+	struct stat st;
+	char msg[64];
+	int fd, i;
+
+	h_start(&d, 21710, 21719, over);
+	cr_assert_eq(h_wait_workers(d.pid, 2, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_wait(d.log, " worker_start ", 2, H_WAIT_MS), 0);
+	cr_assert_eq(stat(d.log, &st), 0);
+	/* The disk is "full" a few records from now. */
+	limit_file_size(&d, st.st_size + 1500);
+	fd = h_connect(d.port);
+	for (i = 0; i < 100; i++) {
+		snprintf(msg, sizeof(msg), "message %03d while full\n", i);
+		cr_assert_eq(h_echo(fd, msg, H_WAIT_MS), 0,
+		    "not served with a full log (message %d)", i);
+	}
+	cr_assert_eq(stat(d.log, &st), 0);
+	cr_assert_eq(h_log_count(d.log, "message 099"), 0);
+	/* Said on stderr once, not once per lost record. */
+	h_read_output(&d, 200);
+	cr_assert(strstr(d.err, "File too large") != NULL, "stderr: %s", d.err);
+	cr_assert_eq(strstr(strstr(d.err, "File too large") + 1,
+	    "File too large"), NULL, "reported more than once: %s", d.err);
+
+	/* Space returns: logging resumes and says what was lost. */
+	limit_file_size(&d, RLIM_INFINITY);
+	cr_assert_eq(h_echo(fd, "after\n", H_WAIT_MS), 0);
+	cr_assert_eq(h_log_wait(d.log, " log_resumed lost=", 1, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_wait(d.log, "text=\"after\\n\"", 2, H_WAIT_MS), 0);
+	close(fd);
+	cr_assert_eq(h_log_bad_lines(d.log, &i), 0, "a torn record");
 }
