@@ -8,6 +8,7 @@
 
 #include "shared/escape.h"
 #include "shared/utf8.h"
+#include "tests/unit/prng.h"
 
 /*
  * Escape src whole (limit = srclen) into a buffer of exactly
@@ -42,17 +43,6 @@ expect_cut(const char *src, size_t len, size_t limit, const char *want,
 	cr_expect_str_eq(dst, want, "limit %zu: \"%s\", want \"%s\"", limit,
 	    dst, want);
 	free(dst);
-}
-
-static uint32_t
-xorshift32(uint32_t *state)
-{
-	uint32_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *state = x;
 }
 
 static int

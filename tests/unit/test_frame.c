@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 
 #include "shared/frame.h"
+#include "tests/unit/prng.h"
 
 #define NEVER	SIZE_MAX
 
@@ -583,17 +584,6 @@ Test(frame, status_strings)
 		cr_expect_str_eq(frame_status_str(t[i].st), t[i].text,
 		    "status %d", (int)t[i].st);
 	}
-}
-
-static uint32_t
-xorshift32(uint32_t *state)
-{
-	uint32_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *state = x;
 }
 
 /*

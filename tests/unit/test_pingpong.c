@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 
 #include "daemon/service.h"
+#include "tests/unit/prng.h"
 
 #define NONE	PINGPONG_NONE
 #define CODE1	PINGPONG_CODE1
@@ -180,17 +181,6 @@ Test(pingpong, nul_byte)
 	for (i = 0; i < 2; i++)
 		cr_expect(got[i].t == want[i].t && got[i].off == want[i].off,
 		    "token %zu: %s at %zu", i, tok_name(got[i].t), got[i].off);
-}
-
-static uint32_t
-xorshift32(uint32_t *state)
-{
-	uint32_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *state = x;
 }
 
 /*

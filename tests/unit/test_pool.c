@@ -5,18 +5,9 @@
 #include <criterion/criterion.h>
 
 #include "daemon/pool.h"
+#include "tests/unit/prng.h"
 
 /* A fixed-seed generator, so a failure can be replayed. */
-static uint32_t
-xorshift32(uint32_t *state)
-{
-	uint32_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *state = x;
-}
 
 static struct pool_plan
 plan(int total, int idle, int floor, int rate, int tick, int min_spare,

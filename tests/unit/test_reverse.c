@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 
 #include "shared/utf8.h"
+#include "tests/unit/prng.h"
 
 /*
  * Reverse s into a heap buffer of exactly UTF8_REVERSE_SIZE bytes, so an
@@ -250,17 +251,6 @@ Test(reverse, outsize_zero_writes_nothing)
 	cr_expect_eq(n, 0, "returned %ld", n);
 	cr_expect_eq(buf[0], '#', "wrote %#x into a buffer of 0 bytes",
 	    (unsigned char)buf[0]);
-}
-
-static uint32_t
-xorshift32(uint32_t *state)
-{
-	uint32_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *state = x;
 }
 
 /* A random scalar value, evenly from each encoded length. */

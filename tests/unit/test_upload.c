@@ -21,6 +21,7 @@
 #include "daemon/config.h"
 #include "daemon/service.h"
 #include "shared/utf8.h"
+#include "tests/unit/prng.h"
 
 /* Each test gets an upload directory of its own; its fini removes it. */
 static char		tmpdir[64];
@@ -271,17 +272,6 @@ Test(upload_name, small_outlen_terminated)
 	expect_name_len("notes.txt", 6, "notes");
 	expect_name_len("notes.txt", 1, "");
 	expect_name_len("\xd0\xbe\xd1\x82", 4, "\xd0\xbe");
-}
-
-static uint32_t
-xorshift32(uint32_t *state)
-{
-	uint32_t x = *state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *state = x;
 }
 
 /*
