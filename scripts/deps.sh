@@ -1,10 +1,13 @@
 #!/bin/sh
 # deps.sh -- make sure the Debian packages the build needs are installed.
 # As root, installs what is missing; otherwise names the command to run.
+# Arguments name more packages a target needs (make fuzz: clang ...).
 set -eu
 
 packages="gcc make pkg-config libbsd-dev libiniparser-dev libcriterion-dev
-libsodium-dev libsqlite3-dev libsystemd-dev python3 netcat-openbsd"
+libsodium-dev libsqlite3-dev libsystemd-dev python3 netcat-openbsd
+systemd groff-base mandoc strace"
+packages="$packages $*"
 
 missing=""
 for p in $packages; do
