@@ -6,6 +6,16 @@
 
 PREFIX     ?= /usr/local
 SYSCONFDIR ?= $(PREFIX)/etc
+# make install: DESTDIR is prepended to every one of these.
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/sockbind
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+# firewalld and logrotate read only these, whatever the PREFIX.
+FIREWALLDDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/firewalld/services,/etc/firewalld/services)
+LOGROTATEDIR ?= /etc/logrotate.d
+INSTALL    ?= install
 PKG_CONFIG ?= pkg-config
 PYTHON     ?= python3
 BUILD      ?= build
@@ -37,14 +47,22 @@ UNIT     := $(BUILD)/tests/unit
 INTEG    := $(BUILD)/tests/integration
 
 .PHONY: all deps run demo test check check-unit check-integration \
-        check-interop sanitize clean format
+        check-interop check-ops sanitize clean format install \
+        install-data uninstall FORCE
 .DEFAULT_GOAL := all
 
 all: $(SOCKBIND) $(SOCKBIN)
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c $(BUILD)/paths
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# SYSCONFDIR is compiled in (the default configuration paths): a build for
+# another SYSCONFDIR, as in `make install SYSCONFDIR=/etc`, recompiles.
+$(BUILD)/paths: FORCE
+	@mkdir -p $(@D)
+	@echo '$(SYSCONFDIR)' | cmp -s - $@ || echo '$(SYSCONFDIR)' > $@
+FORCE:
 
 $(SOCKBIND): $(call obj,daemon/main.c $(DAEMON_SRC) $(SHARED_SRC))
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -83,7 +101,12 @@ check-integration: $(INTEG) $(SOCKBIND) $(SOCKBIN)
 check-interop: $(SOCKBIND) $(SOCKBIN)
 	SOCKBIND_BIN=$(CURDIR)/$(SOCKBIND) SOCKBIN_BIN=$(CURDIR)/$(SOCKBIN) \
 	    $(PYTHON) -m unittest discover -s tests/interop -v
-check: check-unit check-integration check-interop
+# Unit files, firewall script, installed configuration and man pages, and a
+# DESTDIR install and uninstall (tests/ops/).
+check-ops: $(SOCKBIND) $(SOCKBIN)
+	SOCKBIND_BIN=$(CURDIR)/$(SOCKBIND) SOCKBIN_BIN=$(CURDIR)/$(SOCKBIN) \
+	    OPS_BUILD=$(BUILD) $(PYTHON) tests/ops/run.py
+check: check-unit check-integration check-interop check-ops
 
 # The same suite, built and run under AddressSanitizer and UBSan.
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -94,9 +117,140 @@ sanitize: deps
 	@$(SAN_ENV) $(MAKE) --no-print-directory BUILD=build/asan \
 	    CFLAGS="$(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" check
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang and the
+# sanitizers into build/fuzz/ over the daemon's and shared objects, each run
+# for FUZZ_SECONDS (fuzz-smoke: FUZZ_SMOKE_SECONDS) from its seeds in
+# tests/fuzz/corpus/<name>/; check-fuzz is the smoke pass make test runs.
+FUZZ_CC            ?= clang
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_PKGS := clang libclang-rt-14-dev
+FUZZ_SAN  := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
+FUZZ_BIN   = $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
+.PHONY: fuzz fuzz-smoke fuzz-build fuzz-bins check-fuzz
+.PRECIOUS: $(BUILD)/obj/tests/fuzz/%.o
+
+$(BUILD)/fuzz_%: $(call obj,tests/fuzz/fuzz_%.c $(DAEMON_SRC) $(SHARED_SRC))
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+
+fuzz-bins: $(FUZZ_BIN)
+fuzz-build: deps
+	@sh scripts/deps.sh $(FUZZ_PKGS)
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=$(FUZZ_CC) \
+	    CFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
+	    LDFLAGS="$(FUZZ_SAN)" fuzz-bins
+fuzz: fuzz-build
+	@sh tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS)
+fuzz-smoke: fuzz-build
+	@sh tests/fuzz/run.sh build/fuzz $(FUZZ_SMOKE_SECONDS)
+check-fuzz: fuzz-smoke
+
+# sockbind under valgrind's memcheck: requests of every kind, a clean stop,
+# no error and no definite leak in any process (tests/valgrind/run.sh).
+.PHONY: valgrind
+valgrind: deps
+	@sh scripts/deps.sh valgrind
+	@$(MAKE) --no-print-directory all
+	@sh tests/valgrind/run.sh $(SOCKBIND) $(SOCKBIN)
+
 test: deps
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory sanitize
+	@$(MAKE) --no-print-directory check-fuzz
+	@$(MAKE) --no-print-directory valgrind
+
+# make install [PREFIX=/usr/local] [SYSCONFDIR=$(PREFIX)/etc] [DESTDIR=]
+# Configuration files (under SYSCONFDIR, FIREWALLDDIR, LOGROTATEDIR) are
+# installed only where none exists; `make uninstall` removes them only if
+# unchanged. Pristine copies go to DOCDIR/examples. The units, the firewall
+# script and the man pages name the installed paths (SUBST below), and the
+# installed sockbind.ini names the system directories (installed-ini.awk).
+DIST      := $(BUILD)/dist
+MANPAGES  := $(wildcard docs/*.[1-8])
+DIST_MAN  := $(patsubst docs/%,$(DIST)/man/%,$(MANPAGES))
+DIST_SUBST := $(DIST)/sockbind.service $(DIST)/sockbind@.service \
+              $(DIST)/sockbind-firewall $(DIST_MAN)
+CONF_DIR  := $(DESTDIR)$(SYSCONFDIR)/sockbind
+INSTANCES := $(wildcard etc/instances/*.ini)
+SUBST = sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
+            -e 's|/usr/local/bin/|$(BINDIR)/|g' \
+            -e 's|/usr/local/etc/sockbind|$(SYSCONFDIR)/sockbind|g' \
+            -e 's|/usr/local/lib/systemd/system|$(UNITDIR)|g' \
+            -e 's|/etc/firewalld/services|$(FIREWALLDDIR)|g'
+DIST_DIRS = $(BINDIR) $(SBINDIR) $(SYSCONFDIR) $(UNITDIR) $(FIREWALLDDIR)
+# conf FILE DEST: install unless DEST exists; unconf FILE DEST: remove DEST
+# if it is still FILE.
+conf   = if cmp -s $(1) $(2); then :; elif [ -e $(2) ]; then \
+	     echo "install: keeping $(2) (a new copy is in $(DOCDIR)/examples)"; \
+	 else $(INSTALL) -m 644 $(1) $(2); fi
+unconf = if cmp -s $(1) $(2); then rm -f $(2); elif [ -e $(2) ]; then \
+	     echo "uninstall: keeping $(2): changed since it was installed"; fi
+
+$(DIST)/dirs: FORCE
+	@mkdir -p $(@D)
+	@echo '$(DIST_DIRS)' | cmp -s - $@ || echo '$(DIST_DIRS)' > $@
+$(DIST)/sockbind.ini: etc/sockbind.ini scripts/installed-ini.awk
+	@mkdir -p $(@D)
+	awk -f scripts/installed-ini.awk etc/sockbind.ini > $@.tmp
+	mv $@.tmp $@
+$(DIST)/%: systemd/% $(DIST)/dirs
+	@mkdir -p $(@D)
+	$(SUBST) $< > $@
+$(DIST)/man/%: docs/% $(DIST)/dirs
+	@mkdir -p $(@D)
+	$(SUBST) $< > $@
+
+install: all install-data
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
+	$(INSTALL) -m 755 $(SOCKBIND) $(DESTDIR)$(SBINDIR)/sockbind
+	$(INSTALL) -m 755 $(SOCKBIN) $(DESTDIR)$(BINDIR)/sockbin
+	@if [ -z '$(DESTDIR)' ]; then echo "installed; now: systemctl \
+	daemon-reload && systemctl enable --now sockbind (see sockbind(8))"; fi
+
+# Everything but the two compiled programs.
+install-data: $(DIST)/sockbind.ini $(DIST_SUBST)
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(CONF_DIR) \
+	    $(DESTDIR)$(FIREWALLDDIR) $(DESTDIR)$(LOGROTATEDIR) \
+	    $(DESTDIR)$(DOCDIR)/examples
+	$(INSTALL) -m 755 $(DIST)/sockbind-firewall $(DESTDIR)$(SBINDIR)
+	$(INSTALL) -m 644 $(DIST)/sockbind.service $(DIST)/sockbind@.service \
+	    $(DESTDIR)$(UNITDIR)
+	@set -e; for f in $(MANPAGES); do \
+	    n=$${f#docs/}; d=$(DESTDIR)$(MANDIR)/man$${n##*.}; \
+	    echo "$(INSTALL) -m 644 $(DIST)/man/$$n $$d"; \
+	    $(INSTALL) -d $$d; $(INSTALL) -m 644 $(DIST)/man/$$n $$d; \
+	done
+	$(INSTALL) -m 644 README.md docs/PROTOCOL.md $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 644 $(DIST)/sockbind.ini etc/sockbin.ini $(INSTANCES) \
+	    $(DESTDIR)$(DOCDIR)/examples
+	@$(call conf,$(DIST)/sockbind.ini,$(CONF_DIR)/sockbind.ini)
+	@$(call conf,etc/sockbin.ini,$(CONF_DIR)/sockbin.ini)
+	@set -e; for f in $(INSTANCES); do \
+	    $(call conf,$$f,$(CONF_DIR)/$${f##*/}); done
+	@$(call conf,etc/firewalld/sockbind.xml,$(DESTDIR)$(FIREWALLDDIR)/sockbind.xml)
+	@$(call conf,etc/logrotate/sockbind,$(DESTDIR)$(LOGROTATEDIR)/sockbind)
+
+uninstall: $(DIST)/sockbind.ini
+	rm -f $(DESTDIR)$(SBINDIR)/sockbind $(DESTDIR)$(BINDIR)/sockbin \
+	    $(DESTDIR)$(SBINDIR)/sockbind-firewall \
+	    $(DESTDIR)$(UNITDIR)/sockbind.service \
+	    $(DESTDIR)$(UNITDIR)/sockbind@.service
+	@set -e; for f in $(MANPAGES); do n=$${f#docs/}; \
+	    echo "rm -f $(DESTDIR)$(MANDIR)/man$${n##*.}/$$n"; \
+	    rm -f $(DESTDIR)$(MANDIR)/man$${n##*.}/$$n; done
+	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/PROTOCOL.md \
+	    $(DESTDIR)$(DOCDIR)/examples/sockbind.ini \
+	    $(DESTDIR)$(DOCDIR)/examples/sockbin.ini \
+	    $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(INSTANCES)))
+	@rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	@$(call unconf,$(DIST)/sockbind.ini,$(CONF_DIR)/sockbind.ini)
+	@$(call unconf,etc/sockbin.ini,$(CONF_DIR)/sockbin.ini)
+	@set -e; for f in $(INSTANCES); do \
+	    $(call unconf,$$f,$(CONF_DIR)/$${f##*/}); done
+	@$(call unconf,etc/firewalld/sockbind.xml,$(DESTDIR)$(FIREWALLDDIR)/sockbind.xml)
+	@$(call unconf,etc/logrotate/sockbind,$(DESTDIR)$(LOGROTATEDIR)/sockbind)
+	@rmdir $(CONF_DIR) 2>/dev/null || true
 
 format:
 	clang-format -i $(wildcard shared/*.[ch] daemon/*.[ch] daemon/services/*.c client/*.[ch] tests/*/*.[ch])

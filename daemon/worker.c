@@ -221,8 +221,9 @@ worker_main(const struct worker_args *args)
 	}
 	limit = pool_request_limit(args->cfg->max_requests, arc4random());
 
-	setproctitle("worker idle");
+	/* Ready first: a worker killed now is no start-up failure. */
 	scoreboard_set(slot, SB_IDLE, "", "");
+	setproctitle("worker idle");
 	while (served < limit) {
 		if (worker_tick(1, &why) == -1 || stop_requested)
 			break;
@@ -246,8 +247,8 @@ worker_main(const struct worker_args *args)
 		served++;
 		if (quit_requested || orphaned)
 			break;
-		setproctitle("worker idle");
 		scoreboard_set(slot, SB_IDLE, "", "");
+		setproctitle("worker idle");
 	}
 	if (served >= limit)
 		log_event("worker_retire", "reason=max_requests served=%llu",

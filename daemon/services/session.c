@@ -530,7 +530,8 @@ session_parse(char *req, uint32_t len, int flags, int *verb, char **arg,
 			*verb = (int)i;
 	if (*verb == -1) {
 		snprintf(err, errlen, "ERR 401 unknown verb %.*s",
-		    vlen > SESSION_VERB_MAX ? SESSION_VERB_MAX : (int)vlen, req);
+		    vlen > SESSION_VERB_MAX ? SESSION_VERB_MAX -
+		    (int)utf8_tail(req, SESSION_VERB_MAX) : (int)vlen, req);
 		return -1;
 	}
 	if (verbs[*verb].needs_arg && *arg == NULL) {
