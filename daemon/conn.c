@@ -60,7 +60,7 @@ static int
 conn_wait(struct conn *c, short events, int limit_ms)
 {
 	struct pollfd pfd = { c->fd, events, 0 };
-	uint64_t now, wait, left, until = 0;
+	uint64_t now, wait, left, until = 0, stop;
 	int n;
 
 	if (limit_ms >= 0)
@@ -82,6 +82,13 @@ conn_wait(struct conn *c, short events, int limit_ms)
 			wait = left;
 		if (limit_ms >= 0 && until - now < wait)
 			wait = until - now;
+		/* A stopping worker cuts at its deadline, not a slice later
+		 * (when the master's SIGKILL may be there first). */
+		if ((stop = worker_stop_deadline()) != 0)
+			wait = stop > now ? (stop - now < wait ? stop - now :
+			    wait) : 0;
+		/* About to wait: what the worker logged goes out first. */
+		log_flush();
 		n = poll(&pfd, events ? 1 : 0, (int)wait);
 		if (worker_tick(n == 0, &c->reason) == -1) {
 			c->end = CONN_SHUTDOWN;
@@ -159,6 +166,7 @@ conn_drain(struct conn *c, int ms)
 	ssize_t n;
 
 	shutdown(c->fd, SHUT_WR);
+	log_flush();
 	while ((now = timefmt_mono_ms()) < until &&
 	    poll(&pfd, 1, (int)(until - now)) > 0) {
 		if ((n = read(c->fd, sink, sizeof(sink))) <= 0 &&

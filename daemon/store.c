@@ -7,6 +7,7 @@
 #include <sodium.h>
 
 #include "daemon/store.h"
+#include "shared/log.h"
 
 #define STORE_BUSY_MS	5000	/* wait this long for another writer */
 
@@ -112,6 +113,8 @@ fail:
 struct store *
 store_get(const char *path)
 {
+	/* SQLite may wait for another writer: log nothing late for it. */
+	log_flush();
 	if (worker_store.db == NULL &&
 	    (worker_store.db = store_open(path)) == NULL)
 		return NULL;

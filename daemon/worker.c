@@ -19,6 +19,8 @@
 #include "shared/log.h"
 #include "shared/timefmt.h"
 
+#define WORKER_OWNER_WAIT_MS	2000
+
 static volatile sig_atomic_t	stop_requested;
 static volatile sig_atomic_t	quit_requested;
 static volatile sig_atomic_t	orphaned;
@@ -111,6 +113,12 @@ worker_failpoint_init(void)
 	}
 }
 
+uint64_t
+worker_stop_deadline(void)
+{
+	return stop_deadline_ms;
+}
+
 int
 worker_tick(int timed_out, const char **reason)
 {
@@ -198,7 +206,7 @@ worker_main(const struct worker_args *args)
 	uint64_t served = 0, limit;
 	socklen_t len;
 	const char *why;
-	int fd;
+	int fd, timed_out = 1, wait;
 
 	worker_signals();
 	master_pid = args->master;
@@ -207,6 +215,8 @@ worker_main(const struct worker_args *args)
 	slot = scoreboard_slot(args->slot);
 	scoreboard_claim(slot, getpid(), args->cfg->service);
 	log_set_wait_hook(worker_log_wait);
+	/* One write(2) per exchange; flushed before every wait. */
+	log_set_batch(1);
 	worker_failpoint_init();
 
 	/* The master may have died before we asked to hear of it. */
@@ -217,19 +227,35 @@ worker_main(const struct worker_args *args)
 	if (setsockopt(listen_fd, SOL_SOCKET, SO_RCVTIMEO, &tick,
 	    sizeof(tick)) == -1) {
 		log_warn("worker: SO_RCVTIMEO");
+		log_flush();
 		_exit(EXIT_BOOT);
 	}
 	limit = pool_request_limit(args->cfg->max_requests, arc4random());
+	/* Serve only once the master lists us as the slot's owner: until
+	 * then the other workers' per-source counts cannot see us. */
+	for (wait = 0; scoreboard_owner(args->slot) != getpid(); wait++) {
+		if (wait == WORKER_OWNER_WAIT_MS) {
+			log_warnx("worker: the master never listed slot %zu",
+			    args->slot);
+			log_flush();
+			_exit(EXIT_BOOT);
+		}
+		poll(NULL, 0, 1);
+	}
 
 	/* Ready first: a worker killed now is no start-up failure. */
 	scoreboard_set(slot, SB_IDLE, "", "");
 	setproctitle("worker idle");
 	while (served < limit) {
-		if (worker_tick(1, &why) == -1 || stop_requested)
+		if (worker_tick(timed_out, &why) == -1 || stop_requested)
 			break;
+		log_flush();
 		len = sizeof(peer);
 		fd = accept4(listen_fd, (struct sockaddr *)&peer, &len,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		/* Only a quiet second asks whether the master is still there
+		 * (getppid); a busy worker hears of it by SIGUSR2. */
+		timed_out = fd == -1 && errno == EAGAIN;
 		if (fd == -1) {
 			if (errno == EAGAIN || errno == EINTR ||
 			    errno == ECONNABORTED)
@@ -241,6 +267,7 @@ worker_main(const struct worker_args *args)
 				poll(NULL, 0, 100);
 				continue;
 			}
+			log_flush();
 			_exit(EXIT_START);
 		}
 		worker_serve(fd, (struct sockaddr *)&peer, args->cfg);
@@ -255,5 +282,6 @@ worker_main(const struct worker_args *args)
 		    (unsigned long long)served);
 	if (orphaned)
 		log_event("worker_orphaned", "reason=\"master gone\"");
+	log_flush();
 	_exit(0);
 }

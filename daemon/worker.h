@@ -9,6 +9,8 @@
  * SIGQUIT ends it at once. worker_tick() is called on every wake-up while
  * serving: it beats the worker's heart in the scoreboard and returns -1 with
  * a reason when the connection must end because the worker must stop.
+ * worker_stop_deadline() is when a stopping worker cuts its connection
+ * (CLOCK_MONOTONIC ms), 0 while it is not stopping: waits end by then.
  */
 #ifndef SOCKBIND_WORKER_H
 #define SOCKBIND_WORKER_H
@@ -16,6 +18,7 @@
 #include <sys/types.h>
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct config;
 
@@ -28,5 +31,6 @@ struct worker_args {
 
 void	worker_main(const struct worker_args *) __attribute__((noreturn));
 int	worker_tick(int timed_out, const char **reason);
+uint64_t worker_stop_deadline(void);
 
 #endif

@@ -22,6 +22,7 @@
 #define LOG_LOCK_SLICE_NS	100000000L
 #define LOG_PENDING_MAX		(4 * 1024 * 1024)
 #define LOG_REPORT_EVERY	30	/* seconds between failure reports */
+#define LOG_BATCH_MAX		(64 * 1024)
 
 /* State every process shares; changed only under the lock. */
 struct log_shared {
@@ -45,10 +46,15 @@ static size_t	 pending_len;
 static int	 pending_reopen;		/* asked while the lock was busy */
 static char	 pending_path[PATH_MAX];	/* "" : reopen the same path */
 static unsigned long pending_lost;	/* dropped while the lock was busy */
+static pid_t	 log_pid;		/* getpid() is a system call */
+static char	*batch;			/* records held by log_set_batch() */
+static size_t	 batch_len, batch_size;
+static int	 batching;
 static int	(*wait_hook)(void);
 static void	(*fault_hook)(const char *, size_t);
 
 static int	log_lock(void);
+static void	log_write(const char *, size_t);
 static void	log_unlock(void);
 static int	log_open_file(const char *, char *, size_t);
 static void	log_write_locked(const char *, size_t);
@@ -71,6 +77,8 @@ log_open_file(const char *path, char *err, size_t errlen)
 static void
 log_atfork_child(void)
 {
+	log_pid = getpid();
+	batch_len = 0;
 	pending_len = 0;
 	pending_lost = 0;
 	pending_reopen = 0;
@@ -107,6 +115,7 @@ log_open(const char *path, const char *id, size_t maxmsg, char *err,
 	pthread_mutexattr_destroy(&attr);
 	strlcpy(shared->path, path, sizeof(shared->path));
 	strlcpy(ident, id, sizeof(ident));
+	log_pid = getpid();
 	if (!atfork_done && pthread_atfork(NULL, NULL, log_atfork_child) == 0)
 		atfork_done = 1;
 	log_fdesc = fd;
@@ -164,8 +173,9 @@ log_close(void)
 	shared = NULL;
 	free(recbuf);
 	free(pending);
-	recbuf = pending = NULL;
-	recsize = pending_len = 0;
+	free(batch);
+	recbuf = pending = batch = NULL;
+	recsize = pending_len = batch_len = batch_size = 0;
 }
 
 /*
@@ -279,7 +289,7 @@ log_write_locked(const char *buf, size_t len)
 		timefmt_now(ts);
 		n = snprintf(note, sizeof(note),
 		    "%s %s[%d] log_resumed lost=%lu reason=\"%s\"\n", ts,
-		    ident, (int)getpid(), shared->lost,
+		    ident, (int)log_pid, shared->lost,
 		    strerror(shared->lost_errno));
 		if (log_write_all(note, n) == 0)
 			shared->lost = 0;
@@ -367,15 +377,12 @@ log_reopen(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-/* Finish the record in recbuf (len bytes, no newline yet) and write it. */
+/* Write records under the lock: held-back ones first, in order. */
 static void
-log_emit(size_t len)
+log_write(const char *buf, size_t len)
 {
-	if (len >= recsize - 1)
-		len = recsize - 2;
-	recbuf[len++] = '\n';
 	if (log_lock() == -1) {
-		log_pending_add(recbuf, len);
+		log_pending_add(buf, len);
 		return;
 	}
 	/* A reopen asked while the lock was busy comes first; the records
@@ -386,8 +393,60 @@ log_emit(size_t len)
 		log_write_locked(pending, pending_len);
 		pending_len = 0;
 	}
-	log_write_locked(recbuf, len);
+	log_write_locked(buf, len);
 	log_unlock();
+}
+
+void
+log_set_batch(int on)
+{
+	if (!on)
+		log_flush();
+	batching = on;
+}
+
+void
+log_flush(void)
+{
+	int saved = errno;
+
+	if (batch_len > 0) {
+		log_write(batch, batch_len);
+		batch_len = 0;
+	}
+	errno = saved;
+}
+
+/* Keep the record for the next log_flush(); 0, or -1 if it cannot be. */
+static int
+log_batch_add(const char *rec, size_t len)
+{
+	char *p;
+
+	if (batch_len + len > LOG_BATCH_MAX)
+		log_flush();
+	if (batch_len + len > batch_size) {
+		if (len > LOG_BATCH_MAX ||
+		    (p = realloc(batch, batch_len + len)) == NULL)
+			return -1;
+		batch = p;
+		batch_size = batch_len + len;
+	}
+	memcpy(batch + batch_len, rec, len);
+	batch_len += len;
+	return 0;
+}
+
+/* Finish the record in recbuf (len bytes, no newline yet) and write it. */
+static void
+log_emit(size_t len)
+{
+	if (len >= recsize - 1)
+		len = recsize - 2;
+	recbuf[len++] = '\n';
+	if (batching && log_batch_add(recbuf, len) == 0)
+		return;
+	log_write(recbuf, len);
 }
 
 static size_t
@@ -397,7 +456,7 @@ log_head(const char *event)
 
 	n = timefmt_now(recbuf);
 	n += snprintf(recbuf + n, recsize - n, " %s[%d] %s", ident,
-	    (int)getpid(), event);
+	    (int)log_pid, event);
 	return n;
 }
 

@@ -17,6 +17,13 @@
  * in memory and written by a later record or by log_flush_pending(), in order.
  * A supervisor that must never block uses this.
  *
+ * With log_set_batch(1), records are kept in the process (up to 64 KiB)
+ * until log_flush(), which writes them all with one write(2) under one hold
+ * of the lock: a busy worker logs a whole exchange at the cost of one record.
+ * The program must flush before it waits for anything (a client, a signal)
+ * and before it exits: a record must not sit in memory while nothing
+ * happens. log_set_batch(0) flushes.
+ *
  * log_open() and log_reopen() return 0, or -1 with a message in err.
  */
 #ifndef SOCKBIN_LOG_H
@@ -35,6 +42,8 @@ void	log_set_wait_hook(int (*hook)(void));
 void	log_set_fault_hook(void (*hook)(const char *record, size_t len));
 int	log_fd(void);
 int	log_flush_pending(void);
+void	log_set_batch(int on);
+void	log_flush(void);
 void	log_close(void);
 
 void	log_event(const char *event, const char *fmt, ...)

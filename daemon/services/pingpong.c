@@ -76,7 +76,9 @@ pingpong_exchange(struct conn *c, const char *path, char *err, size_t errlen)
 		    strerror(errno));
 		return -1;
 	}
-	/* Another pingpong worker may be at the same file. */
+	/* Another pingpong worker may be at the same file: log before we
+	 * wait for it. */
+	log_flush();
 	if (flock(fd, LOCK_EX) == -1)
 		goto fail;
 	while (have < sizeof(buf) &&

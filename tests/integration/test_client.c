@@ -261,6 +261,7 @@ Test(client, pingpong_rounds)
 	    out);
 	cr_assert(strstr(out, "round 3: wrote 'ping 3 hello from sockbin', got "
 	    "_code3g, the file says 'pong'\n") != NULL, "%s", out);
+	cr_assert_eq(h_log_wait(d.log, "pingpong_read", 3, H_WAIT_MS), 0);
 	cr_assert_eq(h_log_count(d.log, "pingpong_read"), 3);
 }
 

@@ -62,6 +62,7 @@ Test(serve, five_clients_at_once)
 		snprintf(msg, sizeof(msg), "again %d\n", i);
 		cr_assert_eq(h_echo(fd[i], msg, H_WAIT_MS), 0);
 	}
+	cr_assert_eq(h_log_wait(d.log, " connect client=", 5, H_WAIT_MS), 0);
 	cr_assert_eq(distinct_pids(d.log, " connect client="), 5,
 	    "five connections should be five workers");
 	for (i = 0; i < 5; i++)

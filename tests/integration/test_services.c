@@ -261,6 +261,7 @@ Test(services, pingpong_fifty_rounds_coalesced_and_bytewise)
 	snprintf(file, sizeof(file), "%s/exchange", d.dir);
 	pingpong_rounds(d.port, file, 0);
 	pingpong_rounds(d.port, file, 1);
+	cr_assert_eq(h_log_wait(d.log, "pingpong_read", 100, H_WAIT_MS), 0);
 	cr_assert_eq(h_log_count(d.log, "pingpong_read"), 100);
 	cr_assert_eq(h_log_count(d.log, "text=\"ping 49\""), 2);
 }
@@ -524,7 +525,8 @@ Test(services, session_idle_timeout_is_told)
 	cr_assert_str_eq(buf, "ERR 408 timeout: idle too long");
 	cr_assert_eq(s_recv(a, buf, sizeof(buf)), -1);
 	close(a);
-	cr_assert_eq(h_log_count(d.log, "reason=\"idle timeout\""), 1);
+	cr_assert_eq(h_log_wait(d.log, "reason=\"idle timeout\"", 1,
+	    H_WAIT_MS), 0);
 }
 
 Test(services, session_shutdown_is_told)

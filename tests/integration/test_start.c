@@ -386,6 +386,7 @@ Test(start, process_titles_name_roles)
 	cr_assert_eq(h_echo(fd, "title\n", H_WAIT_MS), 0);
 	snprintf(expect, sizeof(expect), "connect client=127.0.0.1:%d ",
 	    h_local_port(fd));
+	cr_assert_eq(h_log_wait(d.log, expect, 1, H_WAIT_MS), 0);
 	busy = h_log_pid_of(d.log, expect);
 	snprintf(expect, sizeof(expect), "sockbind: worker 127.0.0.1:%d echo",
 	    h_local_port(fd));
@@ -468,6 +469,8 @@ Test(start, star_listens_on_ipv4_and_ipv6)
 	cr_assert_eq(h_echo(fd4, "four\n", H_WAIT_MS), 0);
 	cr_assert_eq(h_echo(fd6, "six\n", H_WAIT_MS), 0);
 	/* IPv4 clients are shown as IPv4, not as ::ffff:127.0.0.1. */
+	cr_assert_eq(h_log_wait(d.log, "connect client=[::1]:", 1, H_WAIT_MS),
+	    0);
 	cr_assert_eq(h_log_count(d.log, "connect client=127.0.0.1:"), 1);
 	cr_assert_eq(h_log_count(d.log, "connect client=[::1]:"), 1);
 	close(fd4);
