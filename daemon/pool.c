@@ -26,10 +26,11 @@ pool_plan(const struct pool_view *v, const struct pool_limits *l)
 		return p;
 
 	/* The floor's workers arrive idle, so count them before the rate. */
+	/* Short of idle workers: spawn the whole rate, like Apache, not just
+	 * the shortfall, so a burst is met in a few seconds (1+2+4+...). */
 	short_idle = l->min_spare - (v->idle + p.spawn);
 	if (short_idle > 0) {
-		p.spawn += imin(imin(short_idle, p.spawn_rate),
-		    room - p.spawn);
+		p.spawn += imin(p.spawn_rate, room - p.spawn);
 		p.spawn_rate = imin(p.spawn_rate * 2, POOL_SPAWN_RATE_MAX);
 	} else
 		p.spawn_rate = 1;

@@ -6,8 +6,9 @@
  *  - below the floor (start-up, a dead worker, TTIN): spawn the difference at
  *    once; the floor starts at [pool] start and moves with TTIN/TTOU;
  *  - on a maintenance tick (once a second), fewer idle workers than min_spare:
- *    spawn up to spawn_rate more; the rate doubles each tick the pool is still
- *    short (1, 2, 4 ... 32) and falls back to 1 when it is not;
+ *    spawn spawn_rate more (however few are missing, as Apache does); the
+ *    rate doubles each tick the pool is still short (1, 2, 4 ... 32) and
+ *    falls back to 1 when it is not;
  *  - on a tick, more idle workers than max_spare: retire one, never going
  *    below the floor;
  *  - never more than max_workers.

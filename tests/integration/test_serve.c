@@ -74,7 +74,8 @@ Test(serve, pool_grows_under_load)
 	const char *const over[] = { "pool.start=1", "pool.min_spare=1",
 	    "pool.max_spare=2", "pool.max_workers=8", NULL };
 	struct h_daemon d;
-	int fd[6], i;
+	int fd[6], i, n;
+	long t0;
 
 	h_start(&d, 21310, 21319, over);
 	cr_assert_eq(h_wait_workers(d.pid, 1, H_WAIT_MS), 0);
@@ -84,8 +85,13 @@ Test(serve, pool_grows_under_load)
 		cr_assert_eq(h_echo(fd[i], "grow\n", 3 * H_WAIT_MS), 0,
 		    "client %d never served", i);
 	}
-	cr_assert_eq(h_wait_workers(d.pid, 7, 3 * H_WAIT_MS), 0,
-	    "six busy workers and one spare: %d", h_workers(d.pid, NULL, 0));
+	/* Six busy, and between min_spare and max_spare idle: the burst may
+	 * overshoot, and the extras above max_spare are retired. */
+	t0 = h_now_ms();
+	while (((n = h_workers(d.pid, NULL, 0)) < 7 || n > 8) &&
+	    h_now_ms() - t0 < 4 * H_WAIT_MS)
+		h_pause_ms(10);
+	cr_assert(n == 7 || n == 8, "six busy and one or two spare: %d", n);
 	for (i = 0; i < 6; i++)
 		close(fd[i]);
 	/* Idle extras above max_spare are retired, down to the floor. */
