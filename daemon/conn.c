@@ -137,11 +137,20 @@ conn_read(struct conn *c, void *buf, size_t len)
 	ssize_t n;
 
 	for (;;) {
-		/* Read first: when data is there, no poll is needed. */
+		/* A socket drained by the last read will most likely have
+		 * nothing yet (a client waiting for our reply): wait first
+		 * then, instead of a read that fails with EAGAIN. After a
+		 * full buffer, more is probably there: read first. */
+		if (c->drained) {
+			c->drained = 0;
+			if (conn_wait(c, POLLIN, -1) == -1)
+				return -1;
+		}
 		n = read(c->fd, buf, len);
 		if (n > 0) {
 			c->bytes_in += n;
 			c->last_io_ms = timefmt_mono_ms();
+			c->drained = (size_t)n < len;
 			return n;
 		}
 		if (n == 0) {

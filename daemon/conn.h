@@ -56,6 +56,7 @@ struct conn {
 	uint64_t	 bytes_in;
 	uint64_t	 bytes_out;
 	int		 log_text;	/* message text goes to the log */
+	int		 drained;	/* the last read emptied the socket */
 	enum conn_end	 end;
 	const char	*reason;
 	char		 reason_buf[128];
