@@ -154,6 +154,20 @@ valgrind: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/valgrind/run.sh $(SOCKBIND) $(SOCKBIN)
 
+# The benchmark (issue 7): sockbind's echo, log on, against Python's
+# ForkingTCPServer, xinetd, socat and redis, in a private network namespace,
+# then a profile of sockbind; writes docs/bench/ (scripts/bench.sh). As root
+# it installs the packages it needs, which make test does not.
+BENCH_LOAD := $(BUILD)/bench/load
+.PHONY: bench
+$(BENCH_LOAD): tests/bench/load.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARNINGS) -D_GNU_SOURCE $(CFLAGS) $(CPPFLAGS) \
+	    $(LDFLAGS) -pthread -o $@ $<
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_LOAD)
+	LOAD=$(BENCH_LOAD) SOCKBIND=$(SOCKBIND) bash scripts/bench.sh
+
 test: deps
 	@$(MAKE) --no-print-directory check
 	@$(MAKE) --no-print-directory sanitize
