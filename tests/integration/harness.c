@@ -316,6 +316,8 @@ h_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 void
 h_cleanup(void)
 {
+	char path[96], *text;
+	pid_t daemon;
 	int i;
 
 	for (i = 0; i < H_MAX_DAEMONS; i++) {
@@ -323,6 +325,14 @@ h_cleanup(void)
 			continue;
 		kill(started[i].pid, SIGKILL);
 		waitpid(started[i].pid, NULL, 0);
+		/* A daemonized (-d) one is no child of ours: its pidfile
+		 * names it, even when the test failed before stopping it. */
+		snprintf(path, sizeof(path), "%s/pid", started[i].dir);
+		if ((text = h_slurp(path, NULL)) != NULL) {
+			if ((daemon = atoi(text)) > 1)
+				kill(daemon, SIGKILL);
+			free(text);
+		}
 		if (getenv("KEEP_TEST_DIRS") == NULL)
 			nftw(started[i].dir, h_rm, 8, FTW_DEPTH | FTW_PHYS);
 		started[i].pid = 0;

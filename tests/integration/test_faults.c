@@ -636,3 +636,49 @@ Test(faults, never_reading_client_freed_by_idle_timeout)
 	close(a);
 	close(b);
 }
+
+/* A flood beyond max_workers waits in the backlog and is served in turn:
+ * no crash, no more workers than allowed, no descriptor or process left. */
+Test(faults, flood_beyond_max_workers_waits_its_turn)
+{
+	const char *const over[] = { "pool.start=2", "pool.min_spare=1",
+	    "pool.max_spare=2", "pool.max_workers=4", "limits.per_source=0",
+	    NULL };
+	enum { FLOOD = 60 };
+	struct h_daemon d;
+	char msg[32], buf[32];
+	int fd[FLOOD], i, before, most = 0, n;
+	long t0;
+
+	h_start(&d, 23080, 23089, over);
+	cr_assert_eq(h_wait_workers(d.pid, 2, H_WAIT_MS), 0);
+	before = fd_count(d.pid);
+	for (i = 0; i < FLOOD; i++) {
+		fd[i] = h_connect(d.port);
+		cr_assert_geq(fd[i], 0, "connection %d refused", i);
+		snprintf(msg, sizeof(msg), "flood %02d\n", i);
+		cr_assert_eq(h_send(fd[i], msg, strlen(msg)), 0);
+	}
+	/* Four at a time: each answered once a worker frees up. */
+	for (i = 0; i < FLOOD; i++) {
+		snprintf(msg, sizeof(msg), "flood %02d\n", i);
+		cr_assert_eq(h_recv_exact(fd[i], buf, strlen(msg), 2 * H_WAIT_MS),
+		    (ssize_t)strlen(msg), "connection %d never served", i);
+		cr_assert(memcmp(buf, msg, strlen(msg)) == 0);
+		close(fd[i]);
+		if ((n = h_workers(d.pid, NULL, 0)) > most)
+			most = n;
+	}
+	cr_assert_leq(most, 4, "%d workers for max_workers 4", most);
+	cr_assert_eq(h_log_wait(d.log, " disconnect ", FLOOD, H_WAIT_MS), 0);
+	/* Afterwards: no zombie, no descriptor more, the pool within bounds. */
+	t0 = h_now_ms();
+	while ((zombies(d.pid) > 0 || fd_count(d.pid) != before) &&
+	    h_now_ms() - t0 < H_WAIT_MS)
+		h_pause_ms(10);
+	cr_assert_eq(zombies(d.pid), 0);
+	cr_assert_eq(fd_count(d.pid), before, "descriptors leaked");
+	n = h_workers(d.pid, NULL, 0);
+	cr_assert(n >= 2 && n <= 4, "pool of %d after the flood", n);
+	cr_assert_eq(h_log_count(d.log, " fatal "), 0);
+}
