@@ -11,7 +11,6 @@
 #include "shared/log.h"
 #include "shared/timefmt.h"
 
-#define CONN_SLICE_MS	1000
 
 void
 conn_open(struct conn *c, int fd, const struct sockaddr *peer,
@@ -26,6 +25,7 @@ conn_open(struct conn *c, int fd, const struct sockaddr *peer,
 	c->opened_ms = c->last_io_ms = timefmt_mono_ms();
 	c->idle_ms = (uint64_t)cfg->idle_timeout * 1000;
 	c->session_ms = (uint64_t)cfg->session_timeout * 1000;
+	c->rcvtimeo_ms = c->sndtimeo_ms = CONN_SLICE_MS;
 	log_event("connect", "client=%s service=%s", c->peer, service);
 }
 
@@ -52,6 +52,42 @@ conn_fail(struct conn *c, const char *what, int err)
 }
 
 /*
+ * The time until the nearest limit of the connection (idle, lifetime, the
+ * worker's stop deadline), at most a slice: 0 or more, or -1 with c->end and
+ * c->reason set when one has passed.
+ */
+static int64_t
+conn_budget(struct conn *c, uint64_t now)
+{
+	uint64_t wait = CONN_SLICE_MS, left, stop;
+
+	if (c->session_ms && now - c->opened_ms >= c->session_ms)
+		return conn_end(c, CONN_TIMEOUT, "session timeout");
+	if (c->idle_ms && now - c->last_io_ms >= c->idle_ms)
+		return conn_end(c, CONN_TIMEOUT, "idle timeout");
+	if (c->session_ms && (left = c->opened_ms + c->session_ms - now) < wait)
+		wait = left;
+	if (c->idle_ms && (left = c->last_io_ms + c->idle_ms - now) < wait)
+		wait = left;
+	/* A stopping worker cuts at its deadline, not a slice later (when
+	 * the master's SIGKILL may be there first). */
+	if ((stop = worker_stop_deadline()) != 0)
+		wait = stop > now ? (stop - now < wait ? stop - now : wait) : 0;
+	return (int64_t)wait;
+}
+
+/* The worker's own checks on a wake-up: 0, or -1 when it must stop. */
+static int
+conn_tick(struct conn *c, int timed_out)
+{
+	if (worker_tick(timed_out, &c->reason) == -1) {
+		c->end = CONN_SHUTDOWN;
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Wait until fd is ready for events (1), limit_ms passes (0; -1: no limit),
  * a time limit of the connection runs out or the worker must stop (-1, with
  * c->end and c->reason set).
@@ -60,45 +96,60 @@ static int
 conn_wait(struct conn *c, short events, int limit_ms)
 {
 	struct pollfd pfd = { c->fd, events, 0 };
-	uint64_t now, wait, left, until = 0, stop;
+	uint64_t now, until = 0;
+	int64_t wait;
 	int n;
 
 	if (limit_ms >= 0)
 		until = timefmt_mono_ms() + limit_ms;
 	for (;;) {
 		now = timefmt_mono_ms();
-		if (c->session_ms && now - c->opened_ms >= c->session_ms)
-			return conn_end(c, CONN_TIMEOUT, "session timeout");
-		if (c->idle_ms && now - c->last_io_ms >= c->idle_ms)
-			return conn_end(c, CONN_TIMEOUT, "idle timeout");
+		if ((wait = conn_budget(c, now)) == -1)
+			return -1;
 		if (limit_ms >= 0 && now >= until)
 			return 0;
-		wait = CONN_SLICE_MS;
-		if (c->session_ms &&
-		    (left = c->opened_ms + c->session_ms - now) < wait)
-			wait = left;
-		if (c->idle_ms &&
-		    (left = c->last_io_ms + c->idle_ms - now) < wait)
-			wait = left;
-		if (limit_ms >= 0 && until - now < wait)
+		if (limit_ms >= 0 && (int64_t)(until - now) < wait)
 			wait = until - now;
-		/* A stopping worker cuts at its deadline, not a slice later
-		 * (when the master's SIGKILL may be there first). */
-		if ((stop = worker_stop_deadline()) != 0)
-			wait = stop > now ? (stop - now < wait ? stop - now :
-			    wait) : 0;
 		/* About to wait: what the worker logged goes out first. */
 		log_flush();
 		n = poll(&pfd, events ? 1 : 0, (int)wait);
-		if (worker_tick(n == 0, &c->reason) == -1) {
-			c->end = CONN_SHUTDOWN;
+		if (conn_tick(c, n == 0) == -1)
 			return -1;
-		}
 		if (n > 0)
 			return 1;
 		if (n == -1 && errno != EINTR)
 			return conn_fail(c, "poll", errno);
 	}
+}
+
+/*
+ * Before a blocking read or send: the worker's checks, the connection's
+ * limits, then the socket's timeout (opt: SO_RCVTIMEO or SO_SNDTIMEO) set so
+ * that the call returns by the nearest limit. The socket inherits a slice
+ * from the listening socket (worker.c); it is changed only near a limit, and
+ * set back once a whole slice is allowed again (an early wake-up is harmless:
+ * it comes back here). 0, or -1 when the connection must end.
+ */
+static int
+conn_arm(struct conn *c, int opt, int timed_out)
+{
+	int *armed = opt == SO_RCVTIMEO ? &c->rcvtimeo_ms : &c->sndtimeo_ms;
+	struct timeval tv;
+	int64_t wait;
+
+	if (conn_tick(c, timed_out) == -1 ||
+	    (wait = conn_budget(c, timefmt_mono_ms())) == -1)
+		return -1;
+	if (wait == 0)
+		wait = 1;	/* a zero timeout would mean none */
+	if (wait < *armed || (*armed < CONN_SLICE_MS && wait == CONN_SLICE_MS)) {
+		tv.tv_sec = wait / 1000;
+		tv.tv_usec = wait % 1000 * 1000;
+		if (setsockopt(c->fd, SOL_SOCKET, opt, &tv, sizeof(tv)) == -1)
+			return conn_fail(c, "setsockopt", errno);
+		*armed = (int)wait;
+	}
+	return 0;
 }
 
 int
@@ -134,35 +185,28 @@ conn_notify(struct conn *c, const void *buf, size_t len)
 ssize_t
 conn_read(struct conn *c, void *buf, size_t len)
 {
+	int timed_out = 0;
 	ssize_t n;
 
 	for (;;) {
-		/* A socket drained by the last read will most likely have
-		 * nothing yet (a client waiting for our reply): wait first
-		 * then, instead of a read that fails with EAGAIN. After a
-		 * full buffer, more is probably there: read first. */
-		if (c->drained) {
-			c->drained = 0;
-			if (conn_wait(c, POLLIN, -1) == -1)
-				return -1;
-		}
+		if (conn_arm(c, SO_RCVTIMEO, timed_out) == -1)
+			return -1;
+		/* About to block: what the worker logged goes out first. */
+		log_flush();
 		n = read(c->fd, buf, len);
 		if (n > 0) {
 			c->bytes_in += n;
 			c->last_io_ms = timefmt_mono_ms();
-			c->drained = (size_t)n < len;
 			return n;
 		}
 		if (n == 0) {
 			conn_end(c, CONN_EOF, "client closed");
 			return 0;
 		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
+		/* EAGAIN: the timeout set by conn_arm() ran out. */
+		if (errno != EAGAIN && errno != EINTR)
 			return conn_fail(c, "read", errno);
-		if (conn_wait(c, POLLIN, -1) == -1)
-			return -1;
+		timed_out = errno == EAGAIN;
 	}
 }
 
@@ -238,10 +282,14 @@ int
 conn_write(struct conn *c, const void *buf, size_t len)
 {
 	const char *p = buf;
+	int flags = MSG_NOSIGNAL | MSG_DONTWAIT, timed_out;
 	ssize_t n;
 
+	/* The first try does not wait (a reply usually fits the socket's
+	 * buffer); only when it would, the log is flushed and the send
+	 * blocks, for at most what conn_arm() allows. */
 	while (len > 0) {
-		n = send(c->fd, p, len, MSG_NOSIGNAL);
+		n = send(c->fd, p, len, flags);
 		if (n > 0) {
 			p += n;
 			len -= n;
@@ -249,12 +297,14 @@ conn_write(struct conn *c, const void *buf, size_t len)
 			c->last_io_ms = timefmt_mono_ms();
 			continue;
 		}
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno != EAGAIN)
+		if (n == -1 && errno != EAGAIN && errno != EINTR)
 			return conn_fail(c, "write", errno);
-		if (conn_wait(c, POLLOUT, -1) == -1)
+		timed_out = n == -1 && errno == EAGAIN &&
+		    !(flags & MSG_DONTWAIT);
+		flags = MSG_NOSIGNAL;
+		if (conn_arm(c, SO_SNDTIMEO, timed_out) == -1)
 			return -1;
+		log_flush();
 	}
 	return 0;
 }

@@ -1,10 +1,12 @@
 /*
  * conn.h -- one client connection as a worker serves it.
  *
- * The socket is non-blocking; conn_read() and conn_write() wait for it in
- * slices of at most a second, beating the worker's heart and checking its
- * stop flags on each wake, and enforce the idle timeout (no byte moved either
- * way) and the session timeout (the connection's lifetime). conn_read()
+ * The socket blocks, with receive and send timeouts of CONN_SLICE_MS that it
+ * inherits from the listening socket (worker.c sets them there): a round
+ * trip costs a read and a send, no poll. conn_read() and conn_write() wake at
+ * least once a slice, beat the worker's heart and check its stop flags, and
+ * enforce the idle timeout (no byte moved either way) and the session
+ * timeout (the connection's lifetime). conn_read()
  * returns bytes read, 0 when the client closed, -1 when the connection must
  * end; conn_write() returns 0 once everything is sent, or -1. After a 0 or -1
  * conn->reason says why, in words for the log, and conn->end what kind of end
@@ -34,6 +36,8 @@
 
 #include "shared/net.h"
 
+#define CONN_SLICE_MS	1000	/* the longest a worker sleeps unchecked */
+
 struct config;
 
 enum conn_end {
@@ -56,7 +60,8 @@ struct conn {
 	uint64_t	 bytes_in;
 	uint64_t	 bytes_out;
 	int		 log_text;	/* message text goes to the log */
-	int		 drained;	/* the last read emptied the socket */
+	int		 rcvtimeo_ms;	/* the socket's SO_RCVTIMEO */
+	int		 sndtimeo_ms;	/* and SO_SNDTIMEO */
 	enum conn_end	 end;
 	const char	*reason;
 	char		 reason_buf[128];

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "daemon/config.h"
+#include "daemon/conn.h"
 #include "daemon/listener.h"
 #include "daemon/master.h"
 #include "daemon/service.h"
@@ -163,7 +164,7 @@ main(int argc, char *argv[])
 	}
 
 	env.listen_fd = listener_bind(cfg->listen, cfg->port_min,
-	    cfg->port_max, main_port_skipped, &bound, &why, err, sizeof(err));
+	    cfg->port_max, CONN_SLICE_MS, main_port_skipped, &bound, &why, err, sizeof(err));
 	if (env.listen_fd == -1) {
 		if (env.pidfh != NULL)
 			pidfile_remove(env.pidfh);

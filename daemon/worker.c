@@ -201,7 +201,6 @@ worker_serve(int fd, const struct sockaddr *peer, const struct config *cfg)
 void
 worker_main(const struct worker_args *args)
 {
-	struct timeval tick = { 1, 0 };
 	struct sockaddr_storage peer;
 	uint64_t served = 0, limit;
 	socklen_t len;
@@ -223,13 +222,6 @@ worker_main(const struct worker_args *args)
 	if (prctl(PR_SET_PDEATHSIG, SIGUSR2) == -1 ||
 	    getppid() != master_pid)
 		_exit(EXIT_BOOT);
-	/* accept() wakes at least once a second to check on the master. */
-	if (setsockopt(listen_fd, SOL_SOCKET, SO_RCVTIMEO, &tick,
-	    sizeof(tick)) == -1) {
-		log_warn("worker: SO_RCVTIMEO");
-		log_flush();
-		_exit(EXIT_BOOT);
-	}
 	limit = pool_request_limit(args->cfg->max_requests, arc4random());
 	/* Serve only once the master lists us as the slot's owner: until
 	 * then the other workers' per-source counts cannot see us. */
@@ -252,7 +244,7 @@ worker_main(const struct worker_args *args)
 		log_flush();
 		len = sizeof(peer);
 		fd = accept4(listen_fd, (struct sockaddr *)&peer, &len,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		    SOCK_CLOEXEC);
 		/* Only a quiet second asks whether the master is still there
 		 * (getppid); a busy worker hears of it by SIGUSR2. */
 		timed_out = fd == -1 && errno == EAGAIN;
