@@ -26,6 +26,8 @@ const struct conf_key config_keys[] = {
 	I("pool", "max_requests", "10000", 0, 1000000000, max_requests),
 	I("pool", "worker_timeout", "30", 0, 86400, worker_timeout),
 	I("pool", "graceful_timeout", "10", 0, 3600, graceful_timeout),
+	CONF_BOOL_KEY("pool", "batch_scheduling", "true", struct config,
+	    batch_scheduling),
 	I("limits", "idle_timeout", "300", 0, 86400, idle_timeout),
 	I("limits", "session_timeout", "3600", 0, 604800, session_timeout),
 	I("limits", "max_frame", "1048576", 64, 67108864, max_frame),

@@ -34,6 +34,7 @@ struct config {
 	int	max_requests;
 	int	worker_timeout;
 	int	graceful_timeout;
+	int	batch_scheduling;	/* SCHED_BATCH for the pool */
 	/* [limits] */
 	int	idle_timeout;
 	int	session_timeout;

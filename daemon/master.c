@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <libutil.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -407,6 +408,29 @@ master_stop_deadline(void)
 	stop_killed = 1;
 }
 
+/*
+ * The pool's CPU scheduling policy, set on the master so that every worker
+ * forked from now on inherits it. SCHED_BATCH: a worker woken by its client
+ * does not preempt the process that woke it. On a busy machine the sender
+ * (the load, another worker) then goes on with its own work instead of
+ * switching away for every message, and the workers run one after another:
+ * a third more round trips at 50 clients on 2 CPUs (docs/bench/), for at
+ * most a scheduler tick of delay when every CPU is busy. Unprivileged; under
+ * a seccomp filter that forbids it, the unit's CPUSchedulingPolicy= decides.
+ */
+static void
+master_scheduling(const struct config *cfg)
+{
+	struct sched_param param = { .sched_priority = 0 };
+	int policy = cfg->batch_scheduling ? SCHED_BATCH : SCHED_OTHER;
+
+	if (sched_getscheduler(0) == policy)
+		return;
+	if (sched_setscheduler(0, policy, &param) == -1)
+		log_warn("scheduling policy %s",
+		    cfg->batch_scheduling ? "SCHED_BATCH" : "SCHED_OTHER");
+}
+
 static void
 master_reload(void)
 {
@@ -446,6 +470,7 @@ master_reload(void)
 	}
 	log_set_max_message(next.max_message);
 	*cur = next;
+	master_scheduling(cur);
 	gen++;
 	pool_floor = cur->start;
 	spawn_rate = 1;
@@ -550,6 +575,7 @@ master_run(struct master_env *e)
 	scoreboard_header()->port = env->port;
 	scoreboard_header()->started = time(NULL);
 	master_signals();
+	master_scheduling(&env->cfg);
 	setproctitle("master port %d", env->port);
 	master_manage();
 	sd_notifyf(0, "READY=1\nMAINPID=%d", (int)getpid());

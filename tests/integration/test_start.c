@@ -11,6 +11,7 @@
 
 #include <criterion/criterion.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -475,4 +476,37 @@ Test(start, star_listens_on_ipv4_and_ipv6)
 	cr_assert_eq(h_log_count(d.log, "connect client=[::1]:"), 1);
 	close(fd4);
 	close(fd6);
+}
+
+/* Every process of the pool runs under the policy the config names. */
+static void
+expect_policy(const struct h_daemon *d, int policy)
+{
+	pid_t pids[8];
+	int n, i;
+
+	cr_assert_eq(h_wait_workers(d->pid, 3, H_WAIT_MS), 0);
+	cr_assert_eq(sched_getscheduler(d->pid), policy);
+	n = h_workers(d->pid, pids, 8);
+	cr_assert_geq(n, 3);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(sched_getscheduler(pids[i]), policy,
+		    "worker %d", (int)pids[i]);
+}
+
+Test(start, batch_scheduling_by_default)
+{
+	struct h_daemon d;
+
+	h_start(&d, 21110, 21119, NULL);
+	expect_policy(&d, SCHED_BATCH);
+}
+
+Test(start, batch_scheduling_off)
+{
+	const char *const over[] = { "pool.batch_scheduling=false", NULL };
+	struct h_daemon d;
+
+	h_start(&d, 21120, 21129, over);
+	expect_policy(&d, SCHED_OTHER);
 }
