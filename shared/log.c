@@ -20,6 +20,7 @@
 #define LOG_FIELDS_MAX		1024	/* room for the non-text part */
 #define LOG_LOCK_FIRST_NS	10000000L	/* first wait, then the hook */
 #define LOG_LOCK_SLICE_NS	100000000L
+#define LOG_LOCK_SPIN_NS	20000L		/* before sleeping on it */
 #define LOG_PENDING_MAX		(4 * 1024 * 1024)
 #define LOG_REPORT_EVERY	30	/* seconds between failure reports */
 #define LOG_BATCH_MAX		(64 * 1024)
@@ -35,6 +36,7 @@ struct log_shared {
 };
 
 static struct log_shared *shared;
+static long	 ncpus;			/* spinning needs another CPU */
 static int	 log_fdesc = -1;
 static unsigned	 generation;		/* of our log_fdesc */
 static char	 ident[32];
@@ -116,6 +118,7 @@ log_open(const char *path, const char *id, size_t maxmsg, char *err,
 	strlcpy(shared->path, path, sizeof(shared->path));
 	strlcpy(ident, id, sizeof(ident));
 	log_pid = getpid();
+	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	if (!atfork_done && pthread_atfork(NULL, NULL, log_atfork_child) == 0)
 		atfork_done = 1;
 	log_fdesc = fd;
@@ -178,12 +181,52 @@ log_close(void)
 	recsize = pending_len = batch_len = batch_size = 0;
 }
 
+static inline void
+log_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/*
+ * The lock is busy. Its holder is most likely in the middle of its one
+ * write(2), a few microseconds, on another CPU: trying again for a little
+ * while is cheaper than the futex sleep and wake-up that would follow
+ * (under load, that was one round trip in four). Returns trylock's result.
+ */
+static int
+log_lock_spin(void)
+{
+	struct timespec t0, now;
+	int r, i;
+
+	if (ncpus < 2)
+		return EBUSY;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		for (i = 0; i < 16; i++)
+			log_cpu_relax();
+		if ((r = pthread_mutex_trylock(&shared->lock)) != EBUSY)
+			return r;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000000000L + now.tv_nsec -
+		    t0.tv_nsec >= LOG_LOCK_SPIN_NS)
+			return EBUSY;
+	}
+}
+
 /*
  * Take the lock. trylock first: when nobody holds it this is one atomic
- * instruction, no system call. EOWNERDEAD means the holder died while holding
- * it; the only state it guards is the file's end and this struct, both left
- * consistent after every single write, so marking the mutex consistent is
- * all the repair needed.
+ * instruction, no system call; then a short spin; then sleeps in slices,
+ * calling the wait hook between them. EOWNERDEAD means the holder died while
+ * holding it; the only state it guards is the file's end and this struct,
+ * both left consistent after every single write, so marking the mutex
+ * consistent is all the repair needed.
  */
 static int
 log_lock(void)
@@ -192,7 +235,8 @@ log_lock(void)
 	long slice = LOG_LOCK_FIRST_NS;
 	int r;
 
-	r = pthread_mutex_trylock(&shared->lock);
+	if ((r = pthread_mutex_trylock(&shared->lock)) == EBUSY)
+		r = log_lock_spin();
 	while (r == EBUSY || r == ETIMEDOUT) {
 		if (r == ETIMEDOUT) {
 			if (wait_hook != NULL && wait_hook() == -1)

@@ -11,10 +11,11 @@
  * Message text from clients goes through log_text(), which escapes it (see
  * escape.h) and cuts it at the configured maximum with a visible marker.
  *
- * While the lock is busy, the wait hook (if set) is called after 10 ms and
- * then every 100 ms: it
- * returns 0 to keep waiting or -1 to give up, in which case the record is kept
- * in memory and written by a later record or by log_flush_pending(), in order.
+ * A busy lock is tried again for up to 20 us (its holder is most likely
+ * writing on another CPU), then waited for in slices: the wait hook (if set)
+ * is called after 10 ms and then every 100 ms. It returns 0 to keep waiting
+ * or -1 to give up, in which case the record is kept in memory and written
+ * by a later record or by log_flush_pending(), in order.
  * A supervisor that must never block uses this.
  *
  * With log_set_batch(1), records are kept in the process (up to 64 KiB)
