@@ -19,6 +19,12 @@ escape_text(char *dst, const void *src, size_t srclen, size_t limit)
 	if (limit > srclen)
 		limit = srclen;
 	while (in < limit) {
+		/* Printable ASCII, most of what clients send, as it is. */
+		if (s[in] >= 0x20 && s[in] < 0x7f && s[in] != '\\' &&
+		    s[in] != '"') {
+			dst[out++] = s[in++];
+			continue;
+		}
 		n = utf8_decode(s + in, srclen - in, &cp);
 		if (n > 0 && in + n > limit)
 			break;		/* the sequence would cross the cut */

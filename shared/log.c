@@ -493,15 +493,32 @@ log_emit(size_t len)
 	log_write(recbuf, len);
 }
 
+/* " sockbind[1234] ", made again only when the pid changes (a fork). */
+static size_t
+log_ident_pid(char *buf)
+{
+	static char text[sizeof(ident) + 16];
+	static size_t len;
+	static pid_t pid;
+
+	if (pid != log_pid || len == 0) {
+		len = snprintf(text, sizeof(text), " %s[%d] ", ident,
+		    (int)log_pid);
+		pid = log_pid;
+	}
+	memcpy(buf, text, len);
+	return len;
+}
+
 static size_t
 log_head(const char *event)
 {
-	int n;
+	size_t n, len = strlen(event);
 
 	n = timefmt_now(recbuf);
-	n += snprintf(recbuf + n, recsize - n, " %s[%d] %s", ident,
-	    (int)log_pid, event);
-	return n;
+	n += log_ident_pid(recbuf + n);
+	memcpy(recbuf + n, event, len + 1);
+	return n + len;
 }
 
 static size_t

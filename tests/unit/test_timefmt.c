@@ -85,6 +85,25 @@ Test(timefmt, half_hour_offsets)
 	expect_time(T0, 0, "2023-11-14T18:43:20.000-03:30");
 }
 
+/* The text of a second is kept; other seconds and zones are not served it. */
+Test(timefmt, cached_second_follows_time_and_zone)
+{
+	set_tz("UTC", "UTC0");
+	expect_time(T0, 1000000, "2023-11-14T22:13:20.001+00:00");
+	expect_time(T0, 2000000, "2023-11-14T22:13:20.002+00:00");
+	expect_time(T0 + 1, 0, "2023-11-14T22:13:21.000+00:00");
+	expect_time(T0 - 86400, 0, "2023-11-13T22:13:20.000+00:00");
+	expect_time(T0, 0, "2023-11-14T22:13:20.000+00:00");
+	set_tz("Europe/Moscow", "MSK-3");
+	expect_time(T0, 0, "2023-11-15T01:13:20.000+03:00");
+	/* The last second before New York's clocks went back, and the
+	 * first after: the offset changes at the second's boundary. */
+	set_tz("America/New_York", "EST5EDT,M3.2.0,M11.1.0");
+	expect_time(1699163999, 0, "2023-11-05T01:59:59.000-04:00");
+	expect_time(1699164000, 0, "2023-11-05T01:00:00.000-05:00");
+	expect_time(1699163999, 999000000, "2023-11-05T01:59:59.999-04:00");
+}
+
 /* A time localtime() cannot represent still gives a bounded number. */
 Test(timefmt, unrepresentable_time)
 {
