@@ -182,6 +182,23 @@ conn_notify(struct conn *c, const void *buf, size_t len)
 		c->bytes_out += n;
 }
 
+/*
+ * One read. A new client has usually sent its first message by the time we
+ * read it (first): take it without waiting, and the connect record goes out
+ * with the exchange's. Otherwise, or when nothing is there yet, about to
+ * block: what the worker logged goes out first.
+ */
+static ssize_t
+conn_read_once(struct conn *c, void *buf, size_t len, int first)
+{
+	ssize_t n;
+
+	if (first && (n = recv(c->fd, buf, len, MSG_DONTWAIT)) != -1)
+		return n;
+	log_flush();
+	return read(c->fd, buf, len);
+}
+
 ssize_t
 conn_read(struct conn *c, void *buf, size_t len)
 {
@@ -191,9 +208,8 @@ conn_read(struct conn *c, void *buf, size_t len)
 	for (;;) {
 		if (conn_arm(c, SO_RCVTIMEO, timed_out) == -1)
 			return -1;
-		/* About to block: what the worker logged goes out first. */
-		log_flush();
-		n = read(c->fd, buf, len);
+		n = conn_read_once(c, buf, len,
+		    c->bytes_in == 0 && !timed_out);
 		if (n > 0) {
 			c->bytes_in += n;
 			c->last_io_ms = timefmt_mono_ms();
