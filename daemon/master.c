@@ -350,7 +350,7 @@ master_manage(void)
 		for (n = 0; n < plan.spawn; n++)
 			if (master_spawn() == -1)
 				break;
-	if (plan.retire)
+	for (n = 0; n < plan.retire; n++)
 		master_retire_idle("spare");
 }
 

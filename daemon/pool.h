@@ -9,8 +9,9 @@
  *    spawn spawn_rate more (however few are missing, as Apache does); the
  *    rate doubles each tick the pool is still short (1, 2, 4 ... 32) and
  *    falls back to 1 when it is not;
- *  - on a tick, more idle workers than max_spare: retire one, never going
- *    below the floor;
+ *  - on a tick, more idle workers than max_spare: retire half of those
+ *    above it (at least one), never going below the floor (Apache retires
+ *    one a second: a pool grown for a burst of 200 took minutes to shrink);
  *  - never more than max_workers.
  * Workers still starting count as idle, so a burst is not answered twice.
  *

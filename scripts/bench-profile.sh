@@ -11,8 +11,9 @@
 #  - strace -c -f over the whole tree (slower, but names every call);
 #  - perf record: the hottest functions, and for c=1 the inclusive cost of
 #    writing the two log records of a round trip (DWARF call graphs);
-#  - the same loads against a second sockbind whose log is /dev/null, taking
-#    turns with the first: what writing the log file costs.
+#  - the same loads against a second sockbind whose log is /dev/null, and a
+#    third with batch_scheduling = false, each taking turns with the first:
+#    what writing the log file costs, and what SCHED_BATCH gains.
 # Writes OUT/profile.md and prints one key=value line per finding.
 #
 # Run by scripts/bench.sh inside its namespace, with its sockbind running
@@ -69,18 +70,18 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Start sockbind with the bench's config in directory $1; sets STARTED_PID
-# and STARTED_PORT. $2: a log path to use instead of the config's; $3: a
-# cgroup directory to start it in.
+# and STARTED_PORT. $2: a cgroup directory to start it in; $3: a sed
+# expression that changes the config.
 start_sockbind() {
 	local dir=$1 ini=$ROOT/tests/bench/sockbind.ini i
 
 	mkdir -p "$dir"
-	if [ -n "${2:-}" ]; then
-		sed "s|^path = .*|path = $2|" "$ini" >"$dir/sockbind.ini"
+	if [ -n "${3:-}" ]; then
+		sed "$3" "$ini" >"$dir/sockbind.ini"
 		ini=$dir/sockbind.ini
 	fi
 	(
-		[ -n "${3:-}" ] && echo "$BASHPID" >"$3/cgroup.procs"
+		[ -n "${2:-}" ] && echo "$BASHPID" >"$2/cgroup.procs"
 		cd "$dir" && exec "$ROOT/$SOCKBIND" -c "$ini"
 	) >"$dir/out" 2>&1 &
 	STARTED_PID=$!
@@ -116,7 +117,7 @@ if [ -z "${SB_PID:-}" ]; then
 	WORK_PROFILE=$OWN_WORK
 	OWN_CGROUP=$(cgroup_make "sockbind-profile-$$")
 	SB_CGROUP=$OWN_CGROUP
-	start_sockbind "$WORK_PROFILE/sockbind" "" "$SB_CGROUP"
+	start_sockbind "$WORK_PROFILE/sockbind" "$SB_CGROUP"
 	SB_PID=$STARTED_PID
 	PORT_SB=$STARTED_PORT
 	SB_LOG=$WORK_PROFILE/sockbind/sockbind.log
@@ -308,11 +309,37 @@ echo "profile scenario=log_graph echo_serve_pct=$(incl echo_serve) log_text_pct=
 	echo
 } >>"$MD"
 
-# 5. The log file's cost: the same sockbind with its log on /dev/null,
-# taking turns with the first.
+# 5. Variants of the same sockbind, each taking turns with the first: the
+# log on /dev/null (what writing the file costs), and the normal scheduling
+# policy (what SCHED_BATCH gains). Prints "profile scenario=NAME_LOAD
+# base_rps= variant_rps= ratio=" and a table row per load.
+ab() {
+	local name=$1 port=$2; shift 2
+	local args=("$@") r a=() b=() ma mb
+	for r in $(seq "$REPEATS"); do
+		if [ $((r % 2)) = 1 ]; then
+			a+=("$(kv rps "$("$LOAD" -k -p "$PORT_SB" "${args[@]}" -d "$PSECS" -w 0.3:30)")")
+			b+=("$(kv rps "$("$LOAD" -k -p "$port" "${args[@]}" -d "$PSECS" -w 0.3:30)")")
+		else
+			b+=("$(kv rps "$("$LOAD" -k -p "$port" "${args[@]}" -d "$PSECS" -w 0.3:30)")")
+			a+=("$(kv rps "$("$LOAD" -k -p "$PORT_SB" "${args[@]}" -d "$PSECS" -w 0.3:30)")")
+		fi
+	done
+	ma=$(printf '%s\n' "${a[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	mb=$(printf '%s\n' "${b[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	echo "profile scenario=$name base_rps=$ma variant_rps=$mb ratio=$(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.3f", b ? a / b : 0 }')"
+	printf '| %s | %.0f | %.0f | %.2f |\n' "${name#*_}" "$ma" "$mb" \
+	    "$(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.3f", b ? a / b : 0 }')" >>"$MD"
+}
+ab_all() {
+	ab "$1_persistent_c1" "$2" -m persistent -c 1
+	ab "$1_persistent_c50" "$2" -m persistent -c 50
+	ab "$1_reconnect_c50" "$2" -m reconnect -c 50 -s 4
+	echo >>"$MD"
+}
+
 say "log cost: sockbind with the log on /dev/null, A/B"
-start_sockbind "$W/nolog" /dev/null ""
-NL_PORT=$STARTED_PORT
+start_sockbind "$W/nolog" "" "s|^path = .*|path = /dev/null|"
 {
 	echo "### The log file's cost: sockbind logging to a file vs to /dev/null"
 	echo
@@ -322,26 +349,18 @@ NL_PORT=$STARTED_PORT
 	echo "| load | log file rt/s | /dev/null rt/s | file / null |"
 	echo "|---|---:|---:|---:|"
 } >>"$MD"
-ab() {
-	local name=$1; shift
-	local args=("$@") r a=() b=() ma mb
-	for r in $(seq "$REPEATS"); do
-		if [ $((r % 2)) = 1 ]; then
-			a+=("$(kv rps "$("$LOAD" -k -p "$PORT_SB" "${args[@]}" -d "$PSECS" -w 0.3:30)")")
-			b+=("$(kv rps "$("$LOAD" -k -p "$NL_PORT" "${args[@]}" -d "$PSECS" -w 0.3:30)")")
-		else
-			b+=("$(kv rps "$("$LOAD" -k -p "$NL_PORT" "${args[@]}" -d "$PSECS" -w 0.3:30)")")
-			a+=("$(kv rps "$("$LOAD" -k -p "$PORT_SB" "${args[@]}" -d "$PSECS" -w 0.3:30)")")
-		fi
-	done
-	ma=$(printf '%s\n' "${a[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-	mb=$(printf '%s\n' "${b[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-	echo "profile scenario=nolog_$name file_rps=$ma null_rps=$mb ratio=$(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.3f", b ? a / b : 0 }')"
-	printf '| %s | %.0f | %.0f | %.2f |\n' "$name" "$ma" "$mb" \
-	    "$(awk -v a="$ma" -v b="$mb" 'BEGIN { printf "%.3f", b ? a / b : 0 }')" >>"$MD"
-}
-ab persistent_c1 -m persistent -c 1
-ab persistent_c50 -m persistent -c 50
-ab reconnect_c50 -m reconnect -c 50 -s 4
-echo >>"$MD"
+ab_all nolog "$STARTED_PORT"
+
+say "scheduling: sockbind with batch_scheduling = false, A/B"
+start_sockbind "$W/nobatch" "" "s|^\\[pool\\]|[pool]\\nbatch_scheduling = false|"
+{
+	echo "### SCHED_BATCH: sockbind as shipped vs batch_scheduling = false"
+	echo
+	echo "Same binary and config but for the pool's CPU scheduling policy. Medians of $REPEATS"
+	echo "runs of ${PSECS} s, the two daemons taking turns."
+	echo
+	echo "| load | SCHED_BATCH rt/s | SCHED_OTHER rt/s | batch / other |"
+	echo "|---|---:|---:|---:|"
+} >>"$MD"
+ab_all nobatch "$STARTED_PORT"
 say "wrote $MD"

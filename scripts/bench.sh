@@ -341,8 +341,8 @@ for s in "${SRV[@]}"; do
 done
 say "namespace: $SOCKBIND_BENCH_NS; sockbind on port $PORT_SB; ${SECS}s x $REPEATS repeats; concurrency $CONC; generator threads $THREADS from 50 clients"
 
-# Persistent first: the memory runs then see the pool grown for 50
-# clients, not for the bursts of 200 reconnecting ones.
+# Persistent first, in rising concurrency: the memory runs, right after the
+# persistent runs at 50 clients, see the pool grown for 50 clients.
 for wl in persistent reconnect; do
 	for c in $CONC; do
 		ts=1
@@ -362,14 +362,16 @@ for wl in persistent reconnect; do
 				run_one "$s" "$wl" "$c" "$t" "$rep" "$k"
 			done
 		done
-	done
-	if [ "$wl" = persistent ] && [[ " $CONC " == *" 50 "* ]]; then
-		for rep in $(seq "$REPEATS"); do
-			for s in "${SRV[@]}"; do
-				mem_one "$s" "$rep"
+		# Memory right after the persistent runs at 50 clients, while
+		# sockbind's pool is the size they grew it to.
+		if [ "$wl" = persistent ] && [ "$c" = 50 ]; then
+			for rep in $(seq "$REPEATS"); do
+				for s in "${SRV[@]}"; do
+					mem_one "$s" "$rep"
+				done
 			done
-		done
-	fi
+		fi
+	done
 done
 
 # The log must hold every message, whole: no torn record, every byte the

@@ -178,8 +178,8 @@ conf_check_names(dictionary *d, const char *path, const struct conf_key *keys,
 	return 0;
 }
 
-int
-conf_load(const char *path, const struct conf_key *keys, size_t nkeys,
+static int
+conf_load_file(const char *path, const struct conf_key *keys, size_t nkeys,
     void *dst, char *err, size_t errlen)
 {
 	char name[128], why[256];
@@ -225,5 +225,21 @@ conf_load(const char *path, const struct conf_key *keys, size_t nkeys,
 	return 0;
 fail:
 	iniparser_freedict(d);
+	return -1;
+}
+
+int
+conf_load(const char *path, const struct conf_key *keys, size_t nkeys,
+    void *dst, char *err, size_t errlen)
+{
+	char *p;
+
+	if (conf_load_file(path, keys, nkeys, dst, err, errlen) == 0)
+		return 0;
+	/* The message quotes the file (names, values): none of its control
+	 * characters may reach a terminal or the log as itself. */
+	for (p = err; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -1;
 }

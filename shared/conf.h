@@ -7,7 +7,8 @@
  * with the defaults, then with the file's values, and refuses an unknown
  * section or key, a value that is not of its type or out of its range, or a
  * file that cannot be read or parsed. It returns 0, or -1 with one line in
- * err: "FILE: [section] key: what is wrong". Strings live inside the struct
+ * err: "FILE: [section] key: what is wrong", where every control character
+ * the file put in it (a CR, an escape) shows as '?'. Strings live inside the struct
  * (fixed-size arrays), so a config is copied and freed like a plain value.
  * Relative CONF_PATH values are made absolute against the current directory.
  */

@@ -510,6 +510,8 @@ session_parse(char *req, uint32_t len, int flags, int *verb, char **arg,
 {
 	struct session probe = { .flags = flags };
 	size_t i, bad, vlen;
+	char *p;
+	int n;
 
 	*verb = -1;
 	if (len == 0) {
@@ -529,9 +531,14 @@ session_parse(char *req, uint32_t len, int flags, int *verb, char **arg,
 		    session_offers(&probe, &verbs[i]))
 			*verb = (int)i;
 	if (*verb == -1) {
-		snprintf(err, errlen, "ERR 401 unknown verb %.*s",
+		n = snprintf(err, errlen, "ERR 401 unknown verb ");
+		snprintf(err + n, errlen - n, "%.*s",
 		    vlen > SESSION_VERB_MAX ? SESSION_VERB_MAX -
 		    (int)utf8_tail(req, SESSION_VERB_MAX) : (int)vlen, req);
+		/* The verb comes back as words a terminal can show. */
+		for (p = err + n; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
 		return -1;
 	}
 	if (verbs[*verb].needs_arg && *arg == NULL) {

@@ -381,15 +381,24 @@ def profile_lines(profile):
                        g.get("write_pct", g.get("log_emit_pct")), g.get("conn_write_pct"),
                        g.get("conn_read_pct")))
         out.append("")
-    nl = [(k, v) for k, v in profile.items() if k.startswith("nolog_")]
-    if nl:
-        out.append("The same sockbind with its log on /dev/null (records formatted, not written), taking turns:")
+    variants = (
+        ("nolog_", "The same sockbind with its log on /dev/null (records formatted, not written), "
+         "taking turns:", "log file rt/s", "/dev/null rt/s", "file / null"),
+        ("nobatch_", "The same sockbind with `batch_scheduling = false` (the normal scheduling "
+         "policy), taking turns:", "SCHED_BATCH rt/s", "SCHED_OTHER rt/s", "batch / other"),
+    )
+    for prefix, title, a, b, r in variants:
+        rows = [(k, v) for k, v in profile.items() if k.startswith(prefix)]
+        if not rows:
+            continue
+        out.append(title)
         out.append("")
-        out.append("| load | log file rt/s | /dev/null rt/s | file / null |")
+        out.append("| load | {} | {} | {} |".format(a, b, r))
         out.append("|---|---:|---:|---:|")
-        for k, v in nl:
-            out.append("| {} | {} | {} | {} |".format(k[6:], fmt_rps(num(v["file_rps"])),
-                                                     fmt_rps(num(v["null_rps"])), v["ratio"]))
+        for k, v in rows:
+            out.append("| {} | {} | {} | {} |".format(
+                k[len(prefix):], fmt_rps(num(v.get("base_rps", v.get("file_rps")))),
+                fmt_rps(num(v.get("variant_rps", v.get("null_rps")))), v["ratio"]))
         out.append("")
     return out
 

@@ -66,12 +66,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(memchr(err, '\0', sizeof(err)) != NULL,
 		    "reply not terminated");
 		/* A reply is a text frame: UTF-8, and no NUL. In lines
-		 * (the auth service) it must stay one line. */
+		 * (the auth service) it must stay one line, and the words
+		 * of none can drive a terminal. */
 		FUZZ_CHECK(ref_utf8_valid(err, strlen(err), &bad),
 		    "reply not UTF-8 at byte %zu: '%s'", bad, err);
-		if ((flags & SESSION_LINES) && memchr(req, '\n', len) == NULL)
-			FUZZ_CHECK(strchr(err, '\n') == NULL,
-			    "reply of two lines");
+		/* No control character of the request comes back. */
+		for (i = 0; err[i] != '\0'; i++)
+			FUZZ_CHECK((unsigned char)err[i] >= 0x20 &&
+			    err[i] != 0x7f, "control byte 0x%02x at %zu",
+			    (unsigned char)err[i], i);
 		FUZZ_CHECK(strncmp(err, "ERR 40", 6) == 0 && err[7] == ' ' &&
 		    err[8] != '\0', "reply '%s'", err);
 		code = atoi(err + 4);

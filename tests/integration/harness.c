@@ -436,6 +436,66 @@ h_echo(int fd, const char *msg, int timeout_ms)
 	return memcmp(buf, msg, len) == 0 ? 0 : -1;
 }
 
+void
+h_frame_send(int fd, const void *buf, uint32_t len)
+{
+	uint32_t be = htonl(len);
+
+	cr_assert_eq(h_send(fd, &be, 4), 0);
+	if (len > 0)
+		cr_assert_eq(h_send(fd, buf, len), 0);
+}
+
+void
+h_frame_send_text(int fd, const char *text)
+{
+	h_frame_send(fd, text, (uint32_t)strlen(text));
+}
+
+int
+h_frame_recv(int fd, char *buf, size_t size, int ms)
+{
+	uint32_t be, len;
+
+	if (h_recv_exact(fd, &be, 4, ms) != 4)
+		return -1;
+	len = ntohl(be);
+	cr_assert_lt(len, size, "reply of %u bytes", len);
+	cr_assert_eq(h_recv_exact(fd, buf, len, ms), (ssize_t)len);
+	buf[len] = '\0';
+	return (int)len;
+}
+
+int
+h_session_connect(const char *src, int port, int ms)
+{
+	char buf[256];
+	int fd = h_connect_from(src, port);
+
+	cr_assert_geq(fd, 0, "connect from %s", src ? src : "default");
+	cr_assert_geq(h_frame_recv(fd, buf, sizeof(buf), ms), 0,
+	    "no greeting");
+	cr_assert(strncmp(buf, "OK sockbind ", 12) == 0, "greeting '%s'", buf);
+	return fd;
+}
+
+void
+h_session_ask(int fd, const char *request, char *reply, size_t size, int ms)
+{
+	h_frame_send_text(fd, request);
+	cr_assert_geq(h_frame_recv(fd, reply, size, ms), 0, "no reply to %s",
+	    request);
+}
+
+void
+h_session_expect(int fd, const char *request, const char *expect, int ms)
+{
+	char reply[4096];
+
+	h_session_ask(fd, request, reply, sizeof(reply), ms);
+	cr_assert_str_eq(reply, expect, "request '%s'", request);
+}
+
 /* Parse /proc/PID/stat: state and parent pid (the name may hold ")"). */
 static int
 h_stat(pid_t pid, char *state, pid_t *ppid)

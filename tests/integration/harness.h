@@ -17,6 +17,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define H_WAIT_MS	5000	/* default bound on any wait */
 
@@ -53,6 +54,20 @@ int	h_connect_from(const char *src, int port);
 int	h_send(int fd, const void *buf, size_t len);
 ssize_t	h_recv_exact(int fd, void *buf, size_t len, int timeout_ms);
 int	h_echo(int fd, const char *msg, int timeout_ms);
+/* Session frames (docs/PROTOCOL.md): send one (asserting it went out), or
+ * receive one into buf as a C string, waiting at most ms for each part: its
+ * length, or -1 at end of stream or when none came in time. */
+void	h_frame_send(int fd, const void *buf, uint32_t len);
+void	h_frame_send_text(int fd, const char *text);
+int	h_frame_recv(int fd, char *buf, size_t size, int ms);
+/* The session service: connect (from src, or the default address) and take
+ * the greeting; one request and its reply (into reply, as a C string); one
+ * request and the exact reply expected. Each part waits at most ms. */
+int	h_session_connect(const char *src, int port, int ms);
+void	h_session_ask(int fd, const char *request, char *reply, size_t size,
+	    int ms);
+void	h_session_expect(int fd, const char *request, const char *expect,
+	    int ms);
 int	h_local_port(int fd);
 
 int	h_workers(pid_t master, pid_t *pids, int max);

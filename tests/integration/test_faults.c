@@ -413,57 +413,6 @@ Test(faults, workers_killed_under_load)
 	free(seen);
 }
 
-/* --- a minimal session client ----------------------------------------- */
-
-static void
-s_send(int fd, const char *text)
-{
-	uint32_t len = (uint32_t)strlen(text), be = htonl(len);
-
-	cr_assert_eq(h_send(fd, &be, 4), 0);
-	if (len > 0)
-		cr_assert_eq(h_send(fd, text, len), 0);
-}
-
-/* One reply frame within ms, as a C string; -1 at end of stream or when
- * none came in time. */
-static int
-s_recv(int fd, char *buf, size_t size, int ms)
-{
-	uint32_t be, len;
-
-	if (h_recv_exact(fd, &be, 4, ms) != 4)
-		return -1;
-	len = ntohl(be);
-	cr_assert_lt(len, size, "reply of %u bytes", len);
-	cr_assert_eq(h_recv_exact(fd, buf, len, ms), (ssize_t)len);
-	buf[len] = '\0';
-	return (int)len;
-}
-
-static int
-s_connect(int port)
-{
-	char buf[256];
-	int fd = h_connect(port);
-
-	cr_assert_geq(fd, 0);
-	cr_assert_geq(s_recv(fd, buf, sizeof(buf), H_WAIT_MS), 0,
-	    "no greeting");
-	return fd;
-}
-
-static void
-s_expect(int fd, const char *request, const char *reply, int ms)
-{
-	char buf[4096];
-
-	s_send(fd, request);
-	cr_assert_geq(s_recv(fd, buf, sizeof(buf), ms), 0, "no reply to %s",
-	    request);
-	cr_assert_str_eq(buf, reply, "request '%s'", request);
-}
-
 /* --- the store locked by another process ------------------------------ */
 
 Test(faults, store_locked_gives_500_and_echo_goes_on)
@@ -477,9 +426,10 @@ Test(faults, store_locked_gives_500_and_echo_goes_on)
 	long t0, took;
 
 	h_start(&d, 23010, 23019, over);
-	a = s_connect(d.port);
-	b = s_connect(d.port);
-	s_expect(a, "REGISTER before correct horse", "OK registered before",
+	a = h_session_connect(NULL, d.port, H_WAIT_MS);
+	b = h_session_connect(NULL, d.port, H_WAIT_MS);
+	h_session_expect(a, "REGISTER before correct horse",
+	    "OK registered before",
 	    H_WAIT_MS);
 
 	/* Another process takes the write lock and keeps it past the
@@ -490,27 +440,29 @@ Test(faults, store_locked_gives_500_and_echo_goes_on)
 	    SQLITE_OK, "%s", sqlite3_errmsg(db));
 
 	t0 = h_now_ms();
-	s_send(a, "REGISTER during correct horse");
+	h_frame_send_text(a, "REGISTER during correct horse");
 	/* Meanwhile the other client is served at once. */
-	s_expect(b, "ECHO while locked", "OK while locked", 1000);
+	h_session_expect(b, "ECHO while locked", "OK while locked", 1000);
 	cr_assert_lt(h_now_ms() - t0, 1000, "echo waited for the store");
-	cr_assert_geq(s_recv(a, buf, sizeof(buf), 3 * H_WAIT_MS), 0,
+	cr_assert_geq(h_frame_recv(a, buf, sizeof(buf), 3 * H_WAIT_MS), 0,
 	    "no reply to REGISTER while locked");
 	took = h_now_ms() - t0;
 	cr_assert_str_eq(buf, "ERR 500 the store failed");
 	cr_assert_geq(took, 4500, "ERR 500 after %ld ms only", took);
 	cr_log_info("store locked: ERR 500 after %ld ms", took);
 	/* The connection stays, and so does the service. */
-	s_expect(a, "ECHO still here", "OK still here", H_WAIT_MS);
+	h_session_expect(a, "ECHO still here", "OK still here", H_WAIT_MS);
 
 	/* Once the lock is gone, the store works again. */
 	cr_assert_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_close(db), SQLITE_OK);
-	s_expect(a, "REGISTER during correct horse", "OK registered during",
+	h_session_expect(a, "REGISTER during correct horse",
+	    "OK registered during",
 	    H_WAIT_MS);
-	s_expect(b, "LOGIN before wrong horse!", "ERR 430 wrong user name or "
+	h_session_expect(b, "LOGIN before wrong horse!",
+	    "ERR 430 wrong user name or "
 	    "password", H_WAIT_MS);
-	s_expect(a, "QUIT", "OK", H_WAIT_MS);
+	h_session_expect(a, "QUIT", "OK", H_WAIT_MS);
 	close(a);
 	close(b);
 
@@ -533,7 +485,7 @@ Test(faults, slow_sender_kept_by_idle_cut_by_session_timeout)
 	int fd, r;
 
 	h_start(&d, 23020, 23029, over);
-	fd = s_connect(d.port);
+	fd = h_session_connect(NULL, d.port, H_WAIT_MS);
 	t0 = h_now_ms();
 	/* One byte every 600 ms: never idle for 1 s, never a whole frame
 	 * before the session's 2 s are up. */
@@ -550,7 +502,7 @@ Test(faults, slow_sender_kept_by_idle_cut_by_session_timeout)
 			break;
 	}
 	took = h_now_ms() - t0;
-	r = s_recv(fd, buf, sizeof(buf), H_WAIT_MS);
+	r = h_frame_recv(fd, buf, sizeof(buf), H_WAIT_MS);
 	cr_assert_geq(r, 0, "no ERR 408 frame");
 	cr_assert_str_eq(buf, "ERR 408 timeout: session time is up");
 	/* It outlived the idle limit, and went at the session limit. */

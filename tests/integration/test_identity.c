@@ -42,56 +42,6 @@ read_lines(int fd, int n, char *buf, size_t size)
 	buf[have] = '\0';
 }
 
-static void
-s_send_text(int fd, const char *text)
-{
-	uint32_t be = htonl(strlen(text));
-
-	cr_assert_eq(h_send(fd, &be, 4), 0);
-	cr_assert_eq(h_send(fd, text, strlen(text)), 0);
-}
-
-static int
-s_recv(int fd, char *buf, size_t size)
-{
-	uint32_t be, len;
-
-	if (h_recv_exact(fd, &be, 4, 3 * H_WAIT_MS) != 4)
-		return -1;
-	len = ntohl(be);
-	cr_assert_lt(len, size);
-	cr_assert_eq(h_recv_exact(fd, buf, len, H_WAIT_MS), (ssize_t)len);
-	buf[len] = '\0';
-	return (int)len;
-}
-
-static void
-s_ask(int fd, const char *request, char *reply, size_t size)
-{
-	s_send_text(fd, request);
-	cr_assert_geq(s_recv(fd, reply, size), 0, "no reply to %s", request);
-}
-
-static void
-s_expect(int fd, const char *request, const char *expect)
-{
-	char reply[512];
-
-	s_ask(fd, request, reply, sizeof(reply));
-	cr_assert_str_eq(reply, expect, "request '%s'", request);
-}
-
-static int
-s_connect_from(const char *src, int port)
-{
-	char buf[256];
-	int fd = h_connect_from(src, port);
-
-	cr_assert_geq(fd, 0, "connect from %s", src ? src : "default");
-	cr_assert_geq(s_recv(fd, buf, sizeof(buf)), 0, "no greeting");
-	return fd;
-}
-
 /* "OK token HEX expires N": the token into tok (65 bytes). */
 static void
 login(int fd, const char *user, const char *password, char *tok)
@@ -100,7 +50,7 @@ login(int fd, const char *user, const char *password, char *tok)
 	long long expires;
 
 	snprintf(req, sizeof(req), "LOGIN %s %s", user, password);
-	s_ask(fd, req, reply, sizeof(reply));
+	h_session_ask(fd, req, reply, sizeof(reply), 3 * H_WAIT_MS);
 	cr_assert_eq(sscanf(reply, "OK token %64s expires %lld", tok,
 	    &expires), 2, "%s", reply);
 	cr_assert_eq(strlen(tok), 64);
@@ -113,32 +63,38 @@ Test(identity, register_login_resume_logout)
 	int a, b, c;
 
 	h_start(&d, 22800, 22809, session);
-	a = s_connect_from(NULL, d.port);
-	s_expect(a, "REGISTER alice " PASSWORD, "OK registered alice");
-	s_expect(a, "REGISTER alice another password", "ERR 409 that user "
-	    "name is taken");
-	s_expect(a, "REGISTER bad/name " PASSWORD, "ERR 402 a user name is "
-	    "1-32 letters, digits, '.', '_' or '-'");
-	s_expect(a, "REGISTER bob short", "ERR 402 a password is 8-1024 "
-	    "bytes");
-	s_expect(a, "WHOAMI", "ERR 432 not logged in");
+	a = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
+	h_session_expect(a, "REGISTER alice " PASSWORD, "OK registered alice",
+	    3 * H_WAIT_MS);
+	h_session_expect(a, "REGISTER alice another password",
+	    "ERR 409 that user "
+	    "name is taken", 3 * H_WAIT_MS);
+	h_session_expect(a, "REGISTER bad/name " PASSWORD,
+	    "ERR 402 a user name is "
+	    "1-32 letters, digits, '.', '_' or '-'", 3 * H_WAIT_MS);
+	h_session_expect(a, "REGISTER bob short",
+	    "ERR 402 a password is 8-1024 "
+	    "bytes", 3 * H_WAIT_MS);
+	h_session_expect(a, "WHOAMI", "ERR 432 not logged in", 3 * H_WAIT_MS);
 	login(a, "alice", PASSWORD, tok);
-	s_expect(a, "WHOAMI", "OK alice");
+	h_session_expect(a, "WHOAMI", "OK alice", 3 * H_WAIT_MS);
 	close(a);
 
 	/* A later connection presents the token, like a cookie. */
-	b = s_connect_from(NULL, d.port);
+	b = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
 	snprintf(req, sizeof(req), "RESUME %s", tok);
-	s_expect(b, req, "OK welcome alice");
-	s_expect(b, "WHOAMI", "OK alice");
-	s_expect(b, "LOGOUT", "OK logged out");
-	s_expect(b, "WHOAMI", "ERR 432 not logged in");
+	h_session_expect(b, req, "OK welcome alice", 3 * H_WAIT_MS);
+	h_session_expect(b, "WHOAMI", "OK alice", 3 * H_WAIT_MS);
+	h_session_expect(b, "LOGOUT", "OK logged out", 3 * H_WAIT_MS);
+	h_session_expect(b, "WHOAMI", "ERR 432 not logged in", 3 * H_WAIT_MS);
 	close(b);
 
-	c = s_connect_from(NULL, d.port);
-	s_expect(c, req, "ERR 431 unknown, expired or revoked token");
-	s_expect(c, "RESUME 1234", "ERR 431 unknown, expired or revoked "
-	    "token");
+	c = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
+	h_session_expect(c, req, "ERR 431 unknown, expired or revoked token",
+	    3 * H_WAIT_MS);
+	h_session_expect(c, "RESUME 1234",
+	    "ERR 431 unknown, expired or revoked "
+	    "token", 3 * H_WAIT_MS);
 	close(c);
 }
 
@@ -149,18 +105,19 @@ Test(identity, unknown_user_costs_a_wrong_password)
 	int fd;
 
 	h_start(&d, 22810, 22819, session);
-	fd = s_connect_from(NULL, d.port);
-	s_expect(fd, "REGISTER carol " PASSWORD, "OK registered carol");
+	fd = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, "REGISTER carol " PASSWORD, "OK registered carol",
+	    3 * H_WAIT_MS);
 	/* Warm up: the first failure also builds the decoy hash. */
-	s_expect(fd, "LOGIN nobody whatever-it-is",
-	    "ERR 430 wrong user name or password");
+	h_session_expect(fd, "LOGIN nobody whatever-it-is",
+	    "ERR 430 wrong user name or password", 3 * H_WAIT_MS);
 	t0 = h_now_ms();
-	s_expect(fd, "LOGIN carol not-the-password",
-	    "ERR 430 wrong user name or password");
+	h_session_expect(fd, "LOGIN carol not-the-password",
+	    "ERR 430 wrong user name or password", 3 * H_WAIT_MS);
 	wrong = h_now_ms() - t0;
 	t0 = h_now_ms();
-	s_expect(fd, "LOGIN nosuchuser not-the-password",
-	    "ERR 430 wrong user name or password");
+	h_session_expect(fd, "LOGIN nosuchuser not-the-password",
+	    "ERR 430 wrong user name or password", 3 * H_WAIT_MS);
 	unknown = h_now_ms() - t0;
 	/* Both pay the failure delay (100 ms) and an argon2id check. */
 	cr_assert_geq(wrong, 100);
@@ -184,14 +141,15 @@ Test(identity, token_expires)
 	int fd;
 
 	h_start(&d, 22820, 22829, over);
-	fd = s_connect_from(NULL, d.port);
-	s_expect(fd, "REGISTER dave " PASSWORD, "OK registered dave");
+	fd = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, "REGISTER dave " PASSWORD, "OK registered dave",
+	    3 * H_WAIT_MS);
 	t0 = h_now_ms();
 	login(fd, "dave", PASSWORD, tok);
 	snprintf(req, sizeof(req), "RESUME %s", tok);
 	/* Accepted until it expires (a second or two), then refused. */
 	do {
-		s_ask(fd, req, reply, sizeof(reply));
+		h_session_ask(fd, req, reply, sizeof(reply), 3 * H_WAIT_MS);
 	} while (strcmp(reply, "OK welcome dave") == 0 &&
 	    h_now_ms() - t0 < H_WAIT_MS);
 	cr_assert_str_eq(reply, "ERR 431 unknown, expired or revoked token");
@@ -211,26 +169,31 @@ Test(identity, lockout_and_release)
 	int fd, i, other;
 
 	h_start(&d, 22830, 22839, over);
-	fd = s_connect_from("127.0.0.2", d.port);
-	s_expect(fd, "REGISTER erin " PASSWORD, "OK registered erin");
+	fd = h_session_connect("127.0.0.2", d.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, "REGISTER erin " PASSWORD, "OK registered erin",
+	    3 * H_WAIT_MS);
 	for (i = 0; i < 3; i++)
-		s_expect(fd, "LOGIN erin guess-number-x",
-		    "ERR 430 wrong user name or password");
+		h_session_expect(fd, "LOGIN erin guess-number-x",
+		    "ERR 430 wrong user name or password", 3 * H_WAIT_MS);
 	t0 = h_now_ms();
 	/* Even the right password is refused while locked out. */
-	s_expect(fd, "LOGIN erin " PASSWORD, "ERR 429 too many failed logins: "
-	    "try again in 4 s");
+	h_session_expect(fd, "LOGIN erin " PASSWORD,
+	    "ERR 429 too many failed logins: "
+	    "try again in 4 s", 3 * H_WAIT_MS);
 	/* The address is locked too, for any user name. */
-	s_expect(fd, "LOGIN someone " PASSWORD, "ERR 429 too many failed "
-	    "logins: try again in 4 s");
+	h_session_expect(fd, "LOGIN someone " PASSWORD,
+	    "ERR 429 too many failed "
+	    "logins: try again in 4 s", 3 * H_WAIT_MS);
 	/* Another machine, another user: not affected. */
-	other = s_connect_from("127.0.0.3", d.port);
-	s_expect(other, "REGISTER frank " PASSWORD, "OK registered frank");
+	other = h_session_connect("127.0.0.3", d.port, 3 * H_WAIT_MS);
+	h_session_expect(other, "REGISTER frank " PASSWORD,
+	    "OK registered frank", 3 * H_WAIT_MS);
 	login(other, "frank", PASSWORD, tok);
 	close(other);
 	/* Released once the window has slid past the failures. */
 	do {
-		s_ask(fd, "LOGIN erin " PASSWORD, reply, sizeof(reply));
+		h_session_ask(fd, "LOGIN erin " PASSWORD, reply, sizeof(reply),
+		    3 * H_WAIT_MS);
 	} while (strncmp(reply, "ERR 429", 7) == 0 &&
 	    h_now_ms() - t0 < 3 * H_WAIT_MS);
 	cr_assert(strncmp(reply, "OK token ", 9) == 0, "%s", reply);
@@ -251,12 +214,13 @@ Test(identity, concurrent_register_one_wins)
 
 	h_start(&d, 22840, 22849, over);
 	for (i = 0; i < 2; i++)
-		fd[i] = s_connect_from(NULL, d.port);
+		fd[i] = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
 	/* Both requests are out before either reply can come back. */
 	for (i = 0; i < 2; i++)
-		s_send_text(fd[i], "REGISTER grace " PASSWORD);
+		h_frame_send_text(fd[i], "REGISTER grace " PASSWORD);
 	for (i = 0; i < 2; i++) {
-		cr_assert_geq(s_recv(fd[i], reply[i], sizeof(reply[i])), 0);
+		cr_assert_geq(h_frame_recv(fd[i], reply[i], sizeof(reply[i]),
+		    3 * H_WAIT_MS), 0);
 		ok += strcmp(reply[i], "OK registered grace") == 0;
 		taken += strcmp(reply[i], "ERR 409 that user name is taken") ==
 		    0;
@@ -289,14 +253,15 @@ Test(identity, no_secret_in_log_or_store)
 	int fd, users = 0;
 
 	h_start(&d, 22850, 22859, session);
-	fd = s_connect_from(NULL, d.port);
-	s_expect(fd, "REGISTER heidi " PASSWORD, "OK registered heidi");
+	fd = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, "REGISTER heidi " PASSWORD, "OK registered heidi",
+	    3 * H_WAIT_MS);
 	login(fd, "heidi", PASSWORD, tok);
 	snprintf(req, sizeof(req), "RESUME %s", tok);
-	s_expect(fd, req, "OK welcome heidi");
-	s_expect(fd, "LOGIN heidi wrong-password-here",
-	    "ERR 430 wrong user name or password");
-	s_expect(fd, "QUIT", "OK");
+	h_session_expect(fd, req, "OK welcome heidi", 3 * H_WAIT_MS);
+	h_session_expect(fd, "LOGIN heidi wrong-password-here",
+	    "ERR 430 wrong user name or password", 3 * H_WAIT_MS);
+	h_session_expect(fd, "QUIT", "OK", 3 * H_WAIT_MS);
 	close(fd);
 	cr_assert_eq(h_log_wait(d.log, " disconnect ", 1, H_WAIT_MS), 0);
 	cr_assert_eq(h_log_count(d.log, "LOGIN heidi [secret]"), 2);
@@ -393,15 +358,17 @@ Test(identity, identify_verb_in_session)
 	int fd;
 
 	h_start(&d, 22870, 22879, session);
-	fd = s_connect_from("127.0.0.5", d.port);
-	s_expect(fd, "IDENTIFY", "ERR 404 unknown address 127.0.0.5: tell me "
-	    "your name with IDENTIFY name");
-	s_expect(fd, "IDENTIFY  Judy ", "OK Judy");
-	s_expect(fd, "IDENTIFY", "OK Judy");
+	fd = h_session_connect("127.0.0.5", d.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, "IDENTIFY",
+	    "ERR 404 unknown address 127.0.0.5: tell me "
+	    "your name with IDENTIFY name", 3 * H_WAIT_MS);
+	h_session_expect(fd, "IDENTIFY  Judy ", "OK Judy", 3 * H_WAIT_MS);
+	h_session_expect(fd, "IDENTIFY", "OK Judy", 3 * H_WAIT_MS);
 	close(fd);
-	fd = s_connect_from("127.0.0.6", d.port);
-	s_expect(fd, "IDENTIFY", "ERR 404 unknown address 127.0.0.6: tell me "
-	    "your name with IDENTIFY name");
+	fd = h_session_connect("127.0.0.6", d.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, "IDENTIFY",
+	    "ERR 404 unknown address 127.0.0.6: tell me "
+	    "your name with IDENTIFY name", 3 * H_WAIT_MS);
 	close(fd);
 }
 

@@ -28,62 +28,6 @@ TestSuite(services, .fini = h_cleanup, .timeout = 60);
 #define SHA_ZEROS	\
 	"0000000000000000000000000000000000000000000000000000000000000000"
 
-/* --- a minimal session client ----------------------------------------- */
-
-static void
-s_send(int fd, const void *buf, uint32_t len)
-{
-	uint32_t be = htonl(len);
-
-	cr_assert_eq(h_send(fd, &be, 4), 0);
-	if (len > 0)
-		cr_assert_eq(h_send(fd, buf, len), 0);
-}
-
-static void
-s_send_text(int fd, const char *text)
-{
-	s_send(fd, text, strlen(text));
-}
-
-/* One reply frame into buf as a C string; -1 at end of stream. */
-static int
-s_recv(int fd, char *buf, size_t size)
-{
-	uint32_t be, len;
-
-	if (h_recv_exact(fd, &be, 4, H_WAIT_MS) != 4)
-		return -1;
-	len = ntohl(be);
-	cr_assert_lt(len, size, "reply of %u bytes", len);
-	cr_assert_eq(h_recv_exact(fd, buf, len, H_WAIT_MS), (ssize_t)len);
-	buf[len] = '\0';
-	return (int)len;
-}
-
-static void
-s_expect(int fd, const char *request, const char *reply)
-{
-	char buf[4096];
-
-	s_send_text(fd, request);
-	cr_assert_geq(s_recv(fd, buf, sizeof(buf)), 0, "no reply to %s",
-	    request);
-	cr_assert_str_eq(buf, reply, "request '%s'", request);
-}
-
-static int
-s_connect(int port)
-{
-	char buf[256];
-	int fd = h_connect(port);
-
-	cr_assert_geq(fd, 0);
-	cr_assert_geq(s_recv(fd, buf, sizeof(buf)), 0, "no greeting");
-	cr_assert(strncmp(buf, "OK sockbind ", 12) == 0, "greeting '%s'", buf);
-	return fd;
-}
-
 /* --- mirror ----------------------------------------------------------- */
 
 #define MIRROR_SIG	". Сервер написан Титов Ю.П. М3О-3ХХБ-ХХ"
@@ -382,26 +326,29 @@ Test(services, session_verbs_and_errors)
 	h_start(&d, 22580, 22589, over);
 	/* STATUS below counts the workers the master has in its table. */
 	cr_assert_eq(h_log_wait(d.log, " worker_start ", 3, H_WAIT_MS), 0);
-	fd = s_connect(d.port);
-	s_expect(fd, "ECHO hello, world", "OK hello, world");
-	s_expect(fd, "echo ", "OK ");
-	s_expect(fd, "MIRROR Привет, мир", "OK рим ,тевирП");
-	s_expect(fd, "HELP", "OK ECHO MIRROR STATUS UPLOAD IDENTIFY REGISTER "
-	    "LOGIN RESUME LOGOUT WHOAMI HELP QUIT");
-	s_expect(fd, "", "ERR 400 empty request");
-	s_expect(fd, "GOPHER x", "ERR 401 unknown verb GOPHER");
-	s_expect(fd, "ECHO", "ERR 402 missing argument: ECHO text");
-	s_send(fd, "ECHO a\xff", 7);
-	cr_assert_geq(s_recv(fd, buf, sizeof(buf)), 0);
+	fd = h_session_connect(NULL, d.port, H_WAIT_MS);
+	h_session_expect(fd, "ECHO hello, world", "OK hello, world", H_WAIT_MS);
+	h_session_expect(fd, "echo ", "OK ", H_WAIT_MS);
+	h_session_expect(fd, "MIRROR Привет, мир", "OK рим ,тевирП", H_WAIT_MS);
+	h_session_expect(fd, "HELP",
+	    "OK ECHO MIRROR STATUS UPLOAD IDENTIFY REGISTER "
+	    "LOGIN RESUME LOGOUT WHOAMI HELP QUIT", H_WAIT_MS);
+	h_session_expect(fd, "", "ERR 400 empty request", H_WAIT_MS);
+	h_session_expect(fd, "GOPHER x", "ERR 401 unknown verb GOPHER",
+	    H_WAIT_MS);
+	h_session_expect(fd, "ECHO", "ERR 402 missing argument: ECHO text",
+	    H_WAIT_MS);
+	h_frame_send(fd, "ECHO a\xff", 7);
+	cr_assert_geq(h_frame_recv(fd, buf, sizeof(buf), H_WAIT_MS), 0);
 	cr_assert_str_eq(buf, "ERR 403 invalid UTF-8 at byte 6");
-	s_send(fd, "ECHO a\0b", 8);
-	cr_assert_geq(s_recv(fd, buf, sizeof(buf)), 0);
+	h_frame_send(fd, "ECHO a\0b", 8);
+	cr_assert_geq(h_frame_recv(fd, buf, sizeof(buf), H_WAIT_MS), 0);
 	cr_assert_str_eq(buf, "ERR 403 NUL byte at byte 6");
 	/* After every error the connection still works. */
-	s_expect(fd, "ECHO still here", "OK still here");
+	h_session_expect(fd, "ECHO still here", "OK still here", H_WAIT_MS);
 
-	s_send_text(fd, "STATUS");
-	cr_assert_geq(s_recv(fd, buf, sizeof(buf)), 0);
+	h_frame_send_text(fd, "STATUS");
+	cr_assert_geq(h_frame_recv(fd, buf, sizeof(buf), H_WAIT_MS), 0);
 	cr_assert(strncmp(buf, "OK uptime=", 10) == 0, "%s", buf);
 	cr_assert(strstr(buf, "service=session workers=3 busy=1 idle=2") !=
 	    NULL, "%s", buf);
@@ -409,8 +356,9 @@ Test(services, session_verbs_and_errors)
 	    "client=127.0.0.1:%d", h_local_port(fd));
 	cr_assert(strstr(buf, want) != NULL, "%s", buf);
 
-	s_expect(fd, "QUIT", "OK");
-	cr_assert_eq(s_recv(fd, buf, sizeof(buf)), -1, "not closed after QUIT");
+	h_session_expect(fd, "QUIT", "OK", H_WAIT_MS);
+	cr_assert_eq(h_frame_recv(fd, buf, sizeof(buf), H_WAIT_MS), -1,
+	    "not closed after QUIT");
 	close(fd);
 	cr_assert_eq(h_log_wait(d.log, "reason=\"quit\"", 1, H_WAIT_MS), 0);
 }
@@ -425,16 +373,17 @@ Test(services, session_oversized_frame_closes_only_that_client)
 	int a, b;
 
 	h_start(&d, 22590, 22599, over);
-	a = s_connect(d.port);
-	b = s_connect(d.port);
-	s_expect(a, "ECHO 64 is the limit", "OK 64 is the limit");
+	a = h_session_connect(NULL, d.port, H_WAIT_MS);
+	b = h_session_connect(NULL, d.port, H_WAIT_MS);
+	h_session_expect(a, "ECHO 64 is the limit", "OK 64 is the limit",
+	    H_WAIT_MS);
 	/* Only the header: the server must not wait for the payload. */
 	cr_assert_eq(h_send(a, &be, 4), 0);
-	cr_assert_geq(s_recv(a, buf, sizeof(buf)), 0);
+	cr_assert_geq(h_frame_recv(a, buf, sizeof(buf), H_WAIT_MS), 0);
 	cr_assert_str_eq(buf, "ERR 413 frame of 65 bytes exceeds max_frame "
 	    "64");
-	cr_assert_eq(s_recv(a, buf, sizeof(buf)), -1);
-	s_expect(b, "ECHO unaffected", "OK unaffected");
+	cr_assert_eq(h_frame_recv(a, buf, sizeof(buf), H_WAIT_MS), -1);
+	h_session_expect(b, "ECHO unaffected", "OK unaffected", H_WAIT_MS);
 	close(a);
 	close(b);
 }
@@ -447,10 +396,10 @@ session_upload(int fd, const char *name, const char *data, const char *sha,
 	size_t len = strlen(data), half = len / 2;
 
 	snprintf(req, sizeof(req), "UPLOAD %s %zu %s", name, len, sha);
-	s_expect(fd, req, "OK ready");
-	s_send(fd, data, half);
-	s_send(fd, data + half, len - half);
-	cr_assert_geq(s_recv(fd, reply, size), 0);
+	h_session_expect(fd, req, "OK ready", H_WAIT_MS);
+	h_frame_send(fd, data, half);
+	h_frame_send(fd, data + half, len - half);
+	cr_assert_geq(h_frame_recv(fd, reply, size, H_WAIT_MS), 0);
 }
 
 Test(services, session_upload_checks_and_never_overwrites)
@@ -462,7 +411,7 @@ Test(services, session_upload_checks_and_never_overwrites)
 	int fd;
 
 	h_start(&d, 22600, 22609, over);
-	fd = s_connect(d.port);
+	fd = h_session_connect(NULL, d.port, H_WAIT_MS);
 	session_upload(fd, "../../notes.txt", "line one\nline two\n",
 	    SHA_TWO_LINES, reply, sizeof(reply));
 	cr_assert_str_eq(reply, "OK stored notes.txt 18 " SHA_TWO_LINES);
@@ -474,12 +423,14 @@ Test(services, session_upload_checks_and_never_overwrites)
 	    reply, sizeof(reply));
 	cr_assert_str_eq(reply, "ERR 422 checksum mismatch: got "
 	    SHA_TWO_LINES);
-	s_expect(fd, "UPLOAD big.txt 101 " SHA_ZEROS,
-	    "ERR 414 too large: 101 bytes, max_size is 100");
-	s_expect(fd, "UPLOAD big.txt many " SHA_ZEROS,
-	    "ERR 402 size must be a whole number of bytes");
-	s_expect(fd, "UPLOAD x.txt", "ERR 402 UPLOAD needs: name size sha256");
-	s_expect(fd, "ECHO after uploads", "OK after uploads");
+	h_session_expect(fd, "UPLOAD big.txt 101 " SHA_ZEROS,
+	    "ERR 414 too large: 101 bytes, max_size is 100", H_WAIT_MS);
+	h_session_expect(fd, "UPLOAD big.txt many " SHA_ZEROS,
+	    "ERR 402 size must be a whole number of bytes", H_WAIT_MS);
+	h_session_expect(fd, "UPLOAD x.txt",
+	    "ERR 402 UPLOAD needs: name size sha256", H_WAIT_MS);
+	h_session_expect(fd, "ECHO after uploads", "OK after uploads",
+	    H_WAIT_MS);
 
 	snprintf(path, sizeof(path), "%s/up/notes.txt", d.dir);
 	text = h_slurp(path, NULL);
@@ -501,9 +452,10 @@ Test(services, session_upload_cut_leaves_no_file)
 	int fd;
 
 	h_start(&d, 22610, 22619, over);
-	fd = s_connect(d.port);
-	s_expect(fd, "UPLOAD cut.txt 18 " SHA_TWO_LINES, "OK ready");
-	s_send(fd, "line one\n", 9);
+	fd = h_session_connect(NULL, d.port, H_WAIT_MS);
+	h_session_expect(fd, "UPLOAD cut.txt 18 " SHA_TWO_LINES, "OK ready",
+	    H_WAIT_MS);
+	h_frame_send(fd, "line one\n", 9);
 	close(fd);
 	cr_assert_eq(h_log_wait(d.log, " disconnect ", 1, H_WAIT_MS), 0);
 	snprintf(path, sizeof(path), "%s/up", d.dir);
@@ -520,10 +472,11 @@ Test(services, session_idle_timeout_is_told)
 	int a;
 
 	h_start(&d, 22620, 22629, over);
-	a = s_connect(d.port);
-	cr_assert_geq(s_recv(a, buf, sizeof(buf)), 0, "no word on idle");
+	a = h_session_connect(NULL, d.port, H_WAIT_MS);
+	cr_assert_geq(h_frame_recv(a, buf, sizeof(buf), H_WAIT_MS), 0,
+	    "no word on idle");
 	cr_assert_str_eq(buf, "ERR 408 timeout: idle too long");
-	cr_assert_eq(s_recv(a, buf, sizeof(buf)), -1);
+	cr_assert_eq(h_frame_recv(a, buf, sizeof(buf), H_WAIT_MS), -1);
 	close(a);
 	cr_assert_eq(h_log_wait(d.log, "reason=\"idle timeout\"", 1,
 	    H_WAIT_MS), 0);
@@ -538,12 +491,12 @@ Test(services, session_shutdown_is_told)
 	int b, status;
 
 	h_start(&d, 22630, 22639, over);
-	b = s_connect(d.port);
-	s_expect(b, "ECHO before stop", "OK before stop");
+	b = h_session_connect(NULL, d.port, H_WAIT_MS);
+	h_session_expect(b, "ECHO before stop", "OK before stop", H_WAIT_MS);
 	h_signal(&d, SIGTERM);
 	/* In flight: served until graceful_timeout, then told. */
-	s_expect(b, "ECHO during stop", "OK during stop");
-	cr_assert_geq(s_recv(b, buf, sizeof(buf)), 0);
+	h_session_expect(b, "ECHO during stop", "OK during stop", H_WAIT_MS);
+	cr_assert_geq(h_frame_recv(b, buf, sizeof(buf), H_WAIT_MS), 0);
 	cr_assert_str_eq(buf, "ERR 503 server shutting down");
 	status = h_wait_exit(&d, H_WAIT_MS);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);

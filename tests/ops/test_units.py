@@ -84,6 +84,9 @@ class Settings(unittest.TestCase):
                 self.assertTrue(v("StartLimitIntervalSec", "Unit"))
                 self.assertTrue(v("StartLimitBurst", "Unit"))
                 self.assertEqual(v("RestartPreventExitStatus"), ["2"])
+                # The pool's default policy, which the filter keeps the
+                # daemon from setting itself.
+                self.assertEqual(v("CPUSchedulingPolicy"), ["batch"])
                 self.assertGreater(seconds(v("TimeoutStopSec")[0]), graceful)
                 self.assertEqual(v("DynamicUser"), ["yes"])
                 self.assertEqual(v("CapabilityBoundingSet"), [""])
@@ -232,7 +235,10 @@ path = {tmp}/sockbind.log
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(os.path.join(tmp, "notify"))
     os.chmod(os.path.join(tmp, "notify"), 0o777)
-    proc = subprocess.Popen(["strace", "-f", "-qq", "-o", trace] + user +
+    # And under the scheduling policy its unit sets (CPUSchedulingPolicy=
+    # batch), which the daemon then has no call to make for.
+    proc = subprocess.Popen(["chrt", "--batch", "0",
+                             "strace", "-f", "-qq", "-o", trace] + user +
                             [SOCKBIND, "-c", conf], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, cwd=tmp,
                             env=dict(os.environ, NOTIFY_SOCKET=os.path.join(

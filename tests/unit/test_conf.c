@@ -268,6 +268,17 @@ Test(conf, bool_not_true_false)
 	    "[main] flag: '' is not true or false");
 }
 
+/* What the file puts in a message cannot drive a terminal: an escape
+ * sequence, a CR, a tab. */
+Test(conf, error_shows_control_characters_as_question_marks)
+{
+	expect_error("[main]\nnum = 12\x1b[2J\n",
+	    "[main] num: '12?[2J' is not a whole number");
+	expect_error("[main]\nflag = y\res\n",
+	    "[main] flag: 'y?es' is not true or false");
+	expect_error("[main]\nno\tpe = 1\n", "[main] no?pe: unknown key");
+}
+
 Test(conf, string_too_long)
 {
 	expect_error("[main]\nname = 12345678\n",

@@ -136,15 +136,26 @@ Test(pool_plan, tick_spawn_capped_by_max_workers)
 	cr_expect_eq(p.retire, 0);
 }
 
-Test(pool_plan, retire_one_above_max_spare)
+Test(pool_plan, retire_half_the_excess_above_max_spare)
 {
 	struct pool_plan p;
 
 	p = plan(12, 10, 4, 4, 1, 2, 8, 64);
 	expect_plan(p, 0, 1, 1);
-	/* One a tick, however many are idle. */
-	p = plan(60, 60, 4, 1, 1, 2, 8, 64);
+	/* One above max_spare: that one. */
+	p = plan(12, 9, 4, 4, 1, 2, 8, 64);
 	expect_plan(p, 0, 1, 1);
+	/* 52 above: 26 this tick, then 13, 7, 3, 2, 1. */
+	p = plan(60, 60, 4, 1, 1, 2, 8, 64);
+	expect_plan(p, 0, 26, 1);
+	p = plan(34, 34, 4, 1, 1, 2, 8, 64);
+	expect_plan(p, 0, 13, 1);
+	/* A pool of 230 with 50 busy, max_spare 32: 74, then 37 ... */
+	p = plan(230, 180, 8, 1, 1, 8, 32, 256);
+	expect_plan(p, 0, 74, 1);
+	/* Never below the floor. */
+	p = plan(60, 60, 50, 1, 1, 2, 8, 64);
+	expect_plan(p, 0, 10, 1);
 	/* Exactly max_spare idle: keep them. */
 	p = plan(12, 8, 4, 1, 1, 2, 8, 64);
 	expect_plan(p, 0, 0, 1);
@@ -199,10 +210,13 @@ Test(pool_plan, invariants_random)
 		    "case %d: spawn %d, room %d", i, p.spawn, room);
 		cr_assert(p.spawn >= (floor_need < room ? floor_need : room),
 		    "case %d: spawn %d below the floor's need", i, p.spawn);
-		cr_assert(p.retire == 0 || p.retire == 1, "case %d", i);
+		cr_assert(p.retire >= 0, "case %d", i);
 		cr_assert(!(p.retire && p.spawn), "case %d: both", i);
-		cr_assert(!p.retire || v.total - 1 >= v.floor,
+		cr_assert(v.total - p.retire >= v.floor || !p.retire,
 		    "case %d: retire below the floor", i);
+		/* At least max_spare idle stay, and half the excess. */
+		cr_assert(v.idle - p.retire >= l.max_spare || !p.retire,
+		    "case %d: retire %d of %d idle", i, p.retire, v.idle);
 		cr_assert(!p.retire || v.idle > l.max_spare,
 		    "case %d: retire with %d idle", i, v.idle);
 		cr_assert(p.spawn_rate >= 1 &&

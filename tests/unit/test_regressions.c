@@ -55,6 +55,10 @@ Test(regressions, unknown_verb_cut_keeps_utf8)
 	cr_assert_eq(utf8_check(err, strlen(err), &bad), 0,
 	    "reply not UTF-8 at byte %zu", bad);
 
+	/* Control characters come back as '?', not as themselves. */
+	cr_assert_eq(parse("GO\tPH\x1b[2JER x", 13, 0, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "ERR 401 unknown verb GO?PH?[2JER");
+
 	/* A verb of exactly 32 bytes is quoted whole. */
 	memset(req, 'B', 30);
 	memcpy(req + 30, "\xd0\xaf", 2);
