@@ -22,6 +22,7 @@ conn_open(struct conn *c, int fd, const struct sockaddr *peer,
 	c->log_text = log_text;
 	net_addr_str(peer, c->peer, sizeof(c->peer));
 	net_addr_host(peer, c->host, sizeof(c->host));
+	snprintf(c->fields, sizeof(c->fields), "client=%s", c->peer);
 	c->opened_ms = c->last_io_ms = timefmt_mono_ms();
 	c->idle_ms = (uint64_t)cfg->idle_timeout * 1000;
 	c->session_ms = (uint64_t)cfg->session_timeout * 1000;
@@ -342,7 +343,7 @@ conn_log_message(struct conn *c, const char *event, const void *buf,
     size_t len)
 {
 	if (c->log_text)
-		log_text(event, buf, len, "client=%s", c->peer);
+		log_message(event, c->fields, buf, len);
 	else
 		log_event(event, "client=%s bytes=%zu text=-", c->peer, len);
 }

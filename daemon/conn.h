@@ -52,6 +52,7 @@ struct conn {
 	int		 fd;
 	char		 peer[NET_ADDRSTRLEN];	/* "127.0.0.1:50122" */
 	char		 host[NET_ADDRSTRLEN];	/* "127.0.0.1" */
+	char		 fields[NET_ADDRSTRLEN + 8];	/* "client=" peer */
 	const char	*service;
 	uint64_t	 opened_ms;
 	uint64_t	 last_io_ms;

@@ -553,12 +553,37 @@ log_event(const char *event, const char *fmt, ...)
 	errno = saved;
 }
 
+/* " bytes=N text=\"...\"" after the record's fields at off, and emit. */
+static void
+log_text_body(size_t off, const void *text, size_t len)
+{
+	char digits[24];
+	size_t shown, n = 0, v = len;
+
+	/* By hand: the printf family was the worker's costliest code. */
+	do {
+		digits[n++] = '0' + v % 10;
+	} while ((v /= 10) != 0);
+	memcpy(recbuf + off, " bytes=", 7);
+	for (off += 7; n > 0; off++)
+		recbuf[off] = digits[--n];
+	memcpy(recbuf + off, " text=\"", 7);
+	off += 7;
+	shown = escape_text(recbuf + off, text, len, max_message);
+	off += strlen(recbuf + off);
+	recbuf[off++] = '"';
+	if (shown < len)
+		off += snprintf(recbuf + off, recsize - off, "...[cut %zu]",
+		    len - shown);
+	log_emit(off);
+}
+
 void
 log_text(const char *event, const void *text, size_t len, const char *fmt,
     ...)
 {
 	va_list ap;
-	size_t off, shown;
+	size_t off;
 	int saved = errno;
 
 	if (shared == NULL)
@@ -567,15 +592,23 @@ log_text(const char *event, const void *text, size_t len, const char *fmt,
 	va_start(ap, fmt);
 	off = log_vfields(off, fmt, ap);
 	va_end(ap);
-	off += snprintf(recbuf + off, recsize - off, " bytes=%zu text=\"",
-	    len);
-	shown = escape_text(recbuf + off, text, len, max_message);
-	off += strlen(recbuf + off);
-	recbuf[off++] = '"';
-	if (shown < len)
-		off += snprintf(recbuf + off, recsize - off, "...[cut %zu]",
-		    len - shown);
-	log_emit(off);
+	log_text_body(off, text, len);
+	errno = saved;
+}
+
+void
+log_message(const char *event, const char *fields, const void *text,
+    size_t len)
+{
+	size_t off, n = strnlen(fields, LOG_FIELDS_MAX / 2);
+	int saved = errno;
+
+	if (shared == NULL)
+		return;
+	off = log_head(event);
+	recbuf[off++] = ' ';
+	memcpy(recbuf + off, fields, n);
+	log_text_body(off + n, text, len);
 	errno = saved;
 }
 

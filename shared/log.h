@@ -10,6 +10,8 @@
  *
  * Message text from clients goes through log_text(), which escapes it (see
  * escape.h) and cuts it at the configured maximum with a visible marker.
+ * log_message() is log_text() with its fields already formatted ("client=
+ * 127.0.0.1:50122"), for the records of every message: no printf at all.
  *
  * A busy lock is tried again for up to 20 us (its holder is most likely
  * writing on another CPU), then waited for in slices: the wait hook (if set)
@@ -51,6 +53,8 @@ void	log_event(const char *event, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	log_text(const char *event, const void *text, size_t len,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	log_message(const char *event, const char *fields, const void *text,
+	    size_t len);
 void	log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -413,6 +413,35 @@ Test(log, text_escaped)
 	lines_free(&l);
 }
 
+/* log_message() writes what log_text() with the same fields would. */
+Test(log, message_same_as_text)
+{
+	static const size_t sizes[] = { 0, 1, 9, 10, 99, 100, 1000, 65535 };
+	static char text[65536];
+	char path[PATH_MAX], want[160];
+	struct lines l;
+	size_t i;
+
+	memset(text, 'a', sizeof(text));
+	text[3] = '\n';
+	open_log(tmp_path(path, sizeof(path), "a.log"), 16);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		log_message("recv", "client=127.0.0.1:5", text, sizes[i]);
+		log_text("recv", text, sizes[i], "client=%s", "127.0.0.1:5");
+	}
+	lines_read(path, &l);
+	cr_assert_eq(l.n, 16, "%zu lines", l.n);
+	for (i = 0; i < l.n; i += 2) {
+		/* Past the time stamp, the two records are the same. */
+		cr_assert_str_eq(strchr(l.line[i], ' '),
+		    strchr(l.line[i + 1], ' '));
+	}
+	snprintf(want, sizeof(want), "client=127.0.0.1:5 bytes=65535 "
+	    "text=\"aaa\\naaaaaaaaaaaa\"...[cut 65519]");
+	expect_rec(&l, 14, "recv", want);
+	lines_free(&l);
+}
+
 Test(log, text_cut_with_marker)
 {
 	char path[PATH_MAX], a[64];
