@@ -78,6 +78,20 @@ main_write_port_file(const char *path, int port)
 	}
 }
 
+/*
+ * After a removal (result of unlink(2) or pidfile_remove()): a file that
+ * could not be removed is said in the log. It happens after a privilege
+ * drop when the file's directory is writable only by root; the next start
+ * takes both files over.
+ */
+static void
+main_remove_file(const char *path, int result)
+{
+	if (result == -1 && errno != ENOENT)
+		log_event("file_left", "path=%s reason=\"%s\"", path,
+		    strerror(errno));
+}
+
 static void
 main_drop_privileges(const char *user)
 {
@@ -197,8 +211,8 @@ main(int argc, char *argv[])
 	status = master_run(&env);
 
 	if (cfg->port_file[0] != '\0')
-		unlink(cfg->port_file);
+		main_remove_file(cfg->port_file, unlink(cfg->port_file));
 	if (env.pidfh != NULL)
-		pidfile_remove(env.pidfh);
+		main_remove_file(cfg->pidfile, pidfile_remove(env.pidfh));
 	return status;
 }

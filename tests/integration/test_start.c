@@ -437,6 +437,14 @@ Test(start, drops_privileges_to_user)
 	    1);
 	cr_assert_eq(h_log_wait(d.log, "text=\"as nobody\\n\"", 2, H_WAIT_MS),
 	    0, "workers cannot write the log after the drop");
+
+	/* The test's directory is root's: nobody cannot remove the port file
+	 * and pidfile made before the drop, and the log says so. */
+	h_signal(&d, SIGTERM);
+	cr_assert_eq(h_wait_exit(&d, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(d.log, " file_left path="), 2);
+	cr_assert_eq(h_log_count(d.log, "reason=\"Permission denied\""), 2);
+	cr_assert_eq(access(d.port_file, F_OK), 0);
 }
 
 static int
