@@ -536,23 +536,6 @@ log_vfields(size_t off, const char *fmt, va_list ap)
 	return off < LOG_FIELDS_MAX ? off : LOG_FIELDS_MAX - 1;
 }
 
-void
-log_event(const char *event, const char *fmt, ...)
-{
-	va_list ap;
-	size_t off;
-	int saved = errno;
-
-	if (shared == NULL)
-		return;
-	off = log_head(event);
-	va_start(ap, fmt);
-	off = log_vfields(off, fmt, ap);
-	va_end(ap);
-	log_emit(off);
-	errno = saved;
-}
-
 /* " bytes=N text=\"...\"" after the record's fields at off, and emit. */
 static void
 log_text_body(size_t off, const void *text, size_t len)
@@ -578,22 +561,43 @@ log_text_body(size_t off, const void *text, size_t len)
 	log_emit(off);
 }
 
-void
-log_text(const char *event, const void *text, size_t len, const char *fmt,
-    ...)
+/* A record of event with fields from fmt, and with_text: text's body. */
+static void
+log_vrecord(const char *event, int with_text, const void *text, size_t len,
+    const char *fmt, va_list ap)
 {
-	va_list ap;
 	size_t off;
 	int saved = errno;
 
 	if (shared == NULL)
 		return;
-	off = log_head(event);
-	va_start(ap, fmt);
-	off = log_vfields(off, fmt, ap);
-	va_end(ap);
-	log_text_body(off, text, len);
+	off = log_vfields(log_head(event), fmt, ap);
+	if (with_text)
+		log_text_body(off, text, len);
+	else
+		log_emit(off);
 	errno = saved;
+}
+
+void
+log_event(const char *event, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vrecord(event, 0, NULL, 0, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_text(const char *event, const void *text, size_t len, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vrecord(event, 1, text, len, fmt, ap);
+	va_end(ap);
 }
 
 void
