@@ -85,6 +85,8 @@ def summarize(runs):
             "n": len(every),
             "threads": best,
             "rps_by_threads": med_of,
+            "reps_by_threads": {t: [num(r["rps"]) for r in rs_t]
+                                for t, rs_t in by_t.items()},
             "rps": med("rps"),
             "rps_all": [num(r["rps"]) for r in rs],
             "p50": med("p50_us"),
@@ -145,6 +147,34 @@ def threads_table(summ, servers, concs):
              "",
              "| workload | clients | " + " | ".join(NAMES[s] for s in servers) + " |",
              "|---|---:|" + "---:|" * len(servers)] + rows + [""])
+
+
+def repeats_table(summ, servers, concs):
+    """Every repeat's round trips per second where the generator's thread
+    count was tried both ways: how far apart the runs of one server are."""
+    rows = []
+    for wl in WORKLOADS:
+        for c in concs:
+            for s in servers:
+                m = summ.get((wl, c, s))
+                if m is None or len(m["reps_by_threads"]) < 2:
+                    continue
+                cells = [" ".join("{:.1f}k".format(v / 1000) for v in reps)
+                         for t, reps in sorted(m["reps_by_threads"].items())]
+                rows.append("| {} | {} | {} | {} |".format(
+                    wl, c, NAMES[s], " | ".join(cells)))
+    if not rows:
+        return []
+    return (["### Every repeat (round trips per second, in run order)",
+             "",
+             "The medians above hide how far apart the repeats of one server can be on this "
+             "machine. xinetd with two generator threads, for one, has run at anything from "
+             "about 125k to 250k round trips per second at 50 clients from one run to the "
+             "next: faster the more of its children share a CPU with the generator thread "
+             "that drives them, so that a wake-up does not cross CPUs.",
+             "",
+             "| workload | clients | server | 1 thread | 2 threads |",
+             "|---|---:|---|---|---|"] + rows + [""])
 
 
 def fmt_rps(v):
@@ -454,6 +484,7 @@ def main():
     md.append("")
     md.extend(problems_table(summ, servers, concs))
     md.extend(threads_table(summ, servers, concs))
+    md.extend(repeats_table(summ, servers, concs))
     md.append("### Memory at 50 persistent clients (PSS of the whole process tree, from /proc/*/smaps_rollup)")
     md.append("")
     md.append("Sampled every half second during runs of their own (reading smaps_rollup walks "
