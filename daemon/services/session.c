@@ -427,12 +427,15 @@ static int
 verb_resume(struct session *s, char *arg)
 {
 	char user[STORE_NAME_MAX];
+	unsigned char hash[sizeof(s->token_hash)];
 	enum auth_result r;
 
-	if ((r = auth_resume(s->c, s->cfg, arg, user, s->token_hash)) !=
-	    AUTH_OK)
+	/* A refused token changes nothing: a login already made stays, and
+	 * LOGOUT still revokes its token, not the refused one. */
+	if ((r = auth_resume(s->c, s->cfg, arg, user, hash)) != AUTH_OK)
 		return session_auth_error(s, r);
 	strlcpy(s->user, user, sizeof(s->user));
+	memcpy(s->token_hash, hash, sizeof(s->token_hash));
 	return session_reply(s, "OK welcome %s", user);
 }
 

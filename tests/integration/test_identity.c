@@ -98,6 +98,34 @@ Test(identity, register_login_resume_logout)
 	close(c);
 }
 
+/* A refused RESUME leaves the login as it was: LOGOUT then revokes the
+ * token of that login, not the refused one. */
+Test(identity, refused_resume_keeps_the_login)
+{
+	struct h_daemon d;
+	char tok[80], req[128];
+	int a, b;
+
+	h_start(&d, 22860, 22869, session);
+	a = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
+	h_session_expect(a, "REGISTER erin " PASSWORD, "OK registered erin",
+	    3 * H_WAIT_MS);
+	login(a, "erin", PASSWORD, tok);
+	h_session_expect(a, "RESUME "
+	    "00000000000000000000000000000000"
+	    "00000000000000000000000000000000",
+	    "ERR 431 unknown, expired or revoked token", 3 * H_WAIT_MS);
+	h_session_expect(a, "WHOAMI", "OK erin", 3 * H_WAIT_MS);
+	h_session_expect(a, "LOGOUT", "OK logged out", 3 * H_WAIT_MS);
+	close(a);
+
+	b = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
+	snprintf(req, sizeof(req), "RESUME %s", tok);
+	h_session_expect(b, req, "ERR 431 unknown, expired or revoked token",
+	    3 * H_WAIT_MS);
+	close(b);
+}
+
 Test(identity, unknown_user_costs_a_wrong_password)
 {
 	struct h_daemon d;
