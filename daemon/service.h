@@ -65,7 +65,8 @@ enum pingpong_token pingpong_scan(struct pingpong_scanner *, unsigned char);
 void	pingpong_serve(struct conn *, const struct config *);
 
 /* services/upload.c: store a file under [upload] dir, never half-written
- * under its final name. upload_write() returns 0, -1 on a write error or
+ * under its final name. upload_sanitize_name() keeps a client's name safe
+ * to store and to log as it is (docs/PROTOCOL.md 1.4). upload_write() returns 0, -1 on a write error or
  * -2 past max_size; the others 0 or -1; errors are described in err. */
 struct upload {
 	int				fd;
@@ -90,10 +91,11 @@ void	upload_sanitize_name(const char *in, char *out, size_t outlen);
 void	upload_serve(struct conn *, const struct config *);
 
 /* services/ident.c: a name for an address; ident_check_name() trims and
- * checks an answer (0, or -1 with why), ident_serve() is the raw dialogue. */
+ * checks an answer of inlen bytes (0, or -1 with why), ident_serve() is the
+ * raw dialogue. */
 #define IDENT_NAME_MAX	64	/* characters */
-int	ident_check_name(const char *in, char *out, size_t outlen,
-	    const char **why);
+int	ident_check_name(const char *in, size_t inlen, char *out,
+	    size_t outlen, const char **why);
 void	ident_serve(struct conn *, const struct config *);
 
 /* services/auth.c: accounts and session tokens. */

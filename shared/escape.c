@@ -55,11 +55,13 @@ escape_text(char *dst, const void *src, size_t srclen, size_t limit)
 			break;
 		default:
 			/* C0, DEL, C1 and the Unicode line/paragraph
-			 * separators: anything that could break a line. */
+			 * separators could break a line; invisible format
+			 * characters (a bidi override) could disguise one. */
 			if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
-			    cp == 0x2028 || cp == 0x2029) {
-				out += sprintf(dst + out, "\\u%04x",
-				    (unsigned)cp);
+			    cp == 0x2028 || cp == 0x2029 ||
+			    utf8_is_invisible(cp)) {
+				out += sprintf(dst + out, cp > 0xffff ?
+				    "\\U%08x" : "\\u%04x", (unsigned)cp);
 				break;
 			}
 			memcpy(dst + out, s + in, n);

@@ -111,6 +111,25 @@ utf8_check(const void *buf, size_t len, size_t *bad)
 	return 0;
 }
 
+int
+utf8_is_space(uint32_t cp)
+{
+	return (cp >= 0x09 && cp <= 0x0d) || cp == 0x20 || cp == 0x85 ||
+	    cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+	    cp == 0x2028 || cp == 0x2029 || cp == 0x202f || cp == 0x205f ||
+	    cp == 0x3000;
+}
+
+int
+utf8_is_invisible(uint32_t cp)
+{
+	return cp == 0xad || cp == 0x61c || cp == 0x180e ||
+	    (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff ||
+	    (cp >= 0xfff9 && cp <= 0xfffb) || cp == 0xe0001 ||
+	    (cp >= 0xe0020 && cp <= 0xe007f);
+}
+
 size_t
 utf8_tail(const void *buf, size_t len)
 {

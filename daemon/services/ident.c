@@ -19,16 +19,16 @@
 #define IDENT_TRIES	3
 
 int
-ident_check_name(const char *in, char *out, size_t outlen, const char **why)
+ident_check_name(const char *in, size_t inlen, char *out, size_t outlen,
+    const char **why)
 {
-	const char *end;
+	const char *end = in + inlen;
 	size_t len, off, chars = 0, bad;
 	uint32_t cp;
 	int n;
 
-	while (*in == ' ' || *in == '\t')
+	while (in < end && (*in == ' ' || *in == '\t'))
 		in++;
-	end = in + strlen(in);
 	while (end > in && (end[-1] == ' ' || end[-1] == '\t'))
 		end--;
 	len = end - in;
@@ -37,7 +37,8 @@ ident_check_name(const char *in, char *out, size_t outlen, const char **why)
 		return -1;
 	}
 	if (utf8_check(in, len, &bad) == -1) {
-		*why = "the name is not valid UTF-8";
+		*why = in[bad] == '\0' ? "the name holds a NUL byte" :
+		    "the name is not valid UTF-8";
 		return -1;
 	}
 	for (off = 0; off < len; off += n, chars++) {
@@ -46,6 +47,10 @@ ident_check_name(const char *in, char *out, size_t outlen, const char **why)
 		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
 		    cp == 0x2028 || cp == 0x2029) {
 			*why = "the name holds a control character";
+			return -1;
+		}
+		if (utf8_is_invisible(cp)) {
+			*why = "the name holds an invisible character";
 			return -1;
 		}
 	}
@@ -98,7 +103,8 @@ ident_serve(struct conn *c, const struct config *cfg)
 		    c->end != CONN_OPEN)
 			return;
 		conn_log_recv(c, line, n);
-		if (ident_check_name(line, name, sizeof(name), &why) == 0)
+		if (ident_check_name(line, n > 0 ? (size_t)n : 0, name,
+		    sizeof(name), &why) == 0)
 			break;
 		snprintf(reply, sizeof(reply), tries < IDENT_TRIES ?
 		    "Sorry, %s. What is your name?\n" : "Sorry, %s. Goodbye.\n",

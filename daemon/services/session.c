@@ -330,7 +330,8 @@ verb_identify(struct session *s, char *arg)
 			    s->c->host);
 		return session_reply(s, "OK %s", name);
 	}
-	if (ident_check_name(arg, name, sizeof(name), &why) == -1)
+	if (ident_check_name(arg, strlen(arg), name, sizeof(name),
+	    &why) == -1)
 		return session_reply(s, "ERR 402 %s", why);
 	if (store_ident_set(st, s->c->host, name) == -1) {
 		log_warnx("identify: %s", store_error());

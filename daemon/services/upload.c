@@ -173,13 +173,17 @@ upload_sanitize_name(const char *in, char *out, size_t outlen)
 			s++;
 			continue;
 		}
-		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == '\\' ||
-		    cp == ' ' || cp == '"') {
-			/* Controls go; what would need quoting becomes _. */
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
+		    utf8_is_invisible(cp)) {
+			s += n;		/* controls and invisibles go */
+			continue;
+		}
+		if (cp == '\\' || cp == '"' || utf8_is_space(cp)) {
+			/* What would need quoting, in a log record or a
+			 * shell, becomes _. */
 			if (o + 1 > limit)
 				break;
-			if (cp >= 0x20 && cp != 0x7f && cp < 0x80)
-				out[o++] = '_';
+			out[o++] = '_';
 			s += n;
 			continue;
 		}

@@ -5,7 +5,7 @@
  * buffer is exactly ESCAPE_BUFSIZE(limit) bytes, allocated so that a byte
  * past it is caught. Checked: the output is NUL-terminated and holds no
  * byte below 0x20 nor 0x7f (so no record can be forged), no C1 control and
- * no U+2028/U+2029, is valid UTF-8; the bytes rendered are at most limit
+ * no U+2028/U+2029 nor invisible format character, is valid UTF-8; the bytes rendered are at most limit
  * and fall short of it only to keep a sequence whole (by at most 3); and
  * undoing the escapes gives back exactly the bytes rendered.
  */
@@ -32,7 +32,7 @@ unescape(const char *e, size_t elen, unsigned char *back)
 	size_t i = 0, o = 0;
 	uint32_t cp;
 	unsigned char enc[4];
-	int k, h, j;
+	int k, h, j, w;
 
 	while (i < elen) {
 		if (e[i] != '\\') {
@@ -55,22 +55,27 @@ unescape(const char *e, size_t elen, unsigned char *back)
 			back[o++] = hexval(e[i + 2]) << 4 | hexval(e[i + 3]);
 			i += 4;
 			break;
-		case 'u':
-			FUZZ_CHECK(i + 6 <= elen, "short \\u at %zu", i);
-			for (cp = 0, j = 2; j < 6; j++) {
+		case 'u': case 'U':
+			w = e[i + 1] == 'u' ? 4 : 8;
+			FUZZ_CHECK(i + 2 + w <= elen, "short \\%c at %zu",
+			    e[i + 1], i);
+			for (cp = 0, j = 2; j < 2 + w; j++) {
 				FUZZ_CHECK((h = hexval(e[i + j])) >= 0,
-				    "bad \\u at %zu", i);
+				    "bad \\%c at %zu", e[i + 1], i);
 				cp = cp << 4 | h;
 			}
+			FUZZ_CHECK((w == 8) == (cp > 0xffff),
+			    "\\%c for U+%04X", e[i + 1], cp);
 			FUZZ_CHECK(cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
-			    cp == 0x2028 || cp == 0x2029,
-			    "needless \\u%04x", cp);
+			    cp == 0x2028 || cp == 0x2029 ||
+			    utf8_is_invisible(cp), "needless escape of U+%04X",
+			    cp);
 			FUZZ_CHECK(cp != '\n' && cp != '\r' && cp != '\t',
 			    "\\u%04x has a short form", cp);
 			k = utf8_encode(cp, enc);
 			memcpy(back + o, enc, k);
 			o += k;
-			i += 6;
+			i += 2 + w;
 			break;
 		default:
 			FUZZ_CHECK(0, "unknown escape \\%c", e[i + 1]);
@@ -113,7 +118,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    &cp);
 		FUZZ_CHECK(n > 0, "invalid UTF-8 out at %zu", off);
 		FUZZ_CHECK(!(cp >= 0x80 && cp <= 0x9f) && cp != 0x2028 &&
-		    cp != 0x2029, "U+%04X out", cp);
+		    cp != 0x2029 && !utf8_is_invisible(cp), "U+%04X out", cp);
 	}
 	/* Short of the cut only when a whole sequence would cross it. */
 	if (r < cut)

@@ -5,8 +5,8 @@
  * Input: 1 byte choosing the output buffer (even: the daemon's own
  * UPLOAD_NAME_MAX + 1; odd: 2..128 bytes), then the client's name, up to
  * its first NUL as the daemon gets it. Checked: the output is never empty,
- * never starts with '.', holds no '/', no space, '\' or '"', no control
- * character (C0, DEL, C1), is valid UTF-8, fits the buffer and
+ * never starts with '.', holds no '/', no space (Unicode White_Space), '\'
+ * or '"', no control character (C0, DEL, C1) nor invisible one, is valid UTF-8, fits the buffer and
  * UPLOAD_NAME_MAX bytes, nothing is written past the buffer (it is
  * allocated to its exact size), and a safe name comes back unchanged when
  * sanitized again.
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "daemon/service.h"
+#include "shared/utf8.h"
 #include "tests/fuzz/fuzz.h"
 
 static void
@@ -35,6 +36,8 @@ check_name(const char *out, size_t outlen)
 		    cp <= 0x9f), "control U+%04X at %zu", cp, off);
 		FUZZ_CHECK(cp != '/' && cp != ' ' && cp != '\\' && cp != '"',
 		    "'%c' at %zu", (char)cp, off);
+		FUZZ_CHECK(!utf8_is_space(cp) && !utf8_is_invisible(cp),
+		    "U+%04X at %zu", cp, off);
 		off += n;
 	}
 }

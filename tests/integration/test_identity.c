@@ -106,7 +106,7 @@ Test(identity, refused_resume_keeps_the_login)
 	char tok[80], req[128];
 	int a, b;
 
-	h_start(&d, 22860, 22869, session);
+	h_start(&d, 22890, 22899, session);
 	a = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
 	h_session_expect(a, "REGISTER erin " PASSWORD, "OK registered erin",
 	    3 * H_WAIT_MS);
@@ -378,6 +378,35 @@ Test(identity, ident_three_machines_across_restart)
 	ident_dialogue(d.port, "127.0.0.3", NULL,
 	    "Hello again, Мария Петрова!\n");
 	ident_dialogue(d.port, "127.0.0.4", NULL, "Hello again, Олег!\n");
+}
+
+/* A name is refused whole, never cut short at a NUL byte nor stored with
+ * characters that make it show other than it is. */
+Test(identity, ident_refuses_nul_and_invisible_names)
+{
+	const char *const over[] = { "server.service=ident", NULL };
+	static const char nul[] = "Iv\0an\n";
+	const char *rlo = "Iv\xe2\x80\xae" "an\n";
+	struct h_daemon d;
+	char buf[256];
+	int fd;
+
+	h_start(&d, 22900, 22909, over);
+	fd = h_connect_from("127.0.0.7", d.port);
+	read_lines(fd, 1, buf, sizeof(buf));
+	cr_assert_eq(h_send(fd, nul, sizeof(nul) - 1), 0);
+	read_lines(fd, 1, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "Sorry, the name holds a NUL byte. What is your "
+	    "name?\n");
+	cr_assert_eq(h_send(fd, rlo, strlen(rlo)), 0);
+	read_lines(fd, 1, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "Sorry, the name holds an invisible character. "
+	    "What is your name?\n");
+	cr_assert_eq(h_send(fd, "Ivan\n", 5), 0);
+	read_lines(fd, 1, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "Nice to meet you, Ivan!\n");
+	close(fd);
+	ident_dialogue(d.port, "127.0.0.7", NULL, "Hello again, Ivan!\n");
 }
 
 Test(identity, identify_verb_in_session)

@@ -168,7 +168,22 @@ Test(escape, c1_and_separators)
 	/* Their neighbours are ordinary text. */
 	expect_escape("\xc2\xa0", 2, "\xc2\xa0");
 	expect_escape("\xe2\x80\xa7", 3, "\xe2\x80\xa7");
-	expect_escape("\xe2\x80\xaa", 3, "\xe2\x80\xaa");
+	expect_escape("\xe3\x80\x80", 3, "\xe3\x80\x80");	/* U+3000 */
+}
+
+/* Text that shows other than it is: "txt.exe" behind a right-to-left
+ * override would read "exe.txt"; zero-width and tag characters hide. */
+Test(escape, invisible_format_characters)
+{
+	expect_escape("a\xe2\x80\xae" "exe.txt", 11, "a\\u202e" "exe.txt");
+	expect_escape("\xe2\x80\xaa", 3, "\\u202a");
+	expect_escape("\xe2\x81\xa6x\xe2\x81\xa9", 7, "\\u2066x\\u2069");
+	expect_escape("ad\xe2\x80\x8bmin", 8, "ad\\u200bmin");
+	expect_escape("\xc2\xad\xef\xbb\xbf", 5, "\\u00ad\\ufeff");
+	expect_escape("\xf3\xa0\x81\x81", 4, "\\U000e0041");	/* TAG A */
+	/* Visible neighbours stay as they are. */
+	expect_escape("\xe2\x80\x90", 3, "\xe2\x80\x90");	/* HYPHEN */
+	expect_escape("\xf0\x9f\x98\x80", 4, "\xf0\x9f\x98\x80");
 }
 
 Test(escape, invalid_bytes_as_xhh)
