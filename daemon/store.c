@@ -229,27 +229,64 @@ store_token_revoke(struct store *s, const unsigned char hash[32])
 	    "b", NULL, 0, NULL, hash);
 }
 
-int
-store_failure_add(struct store *s, const char *key, int64_t now)
-{
-	return store_run(s, "INSERT INTO failures (key, at) VALUES (?, ?)",
-	    "ti", NULL, 0, NULL, key, now);
-}
-
-int
+/* Count failures for key after since: the count, or -1. */
+static int
 store_failure_count(struct store *s, const char *key, int64_t since)
 {
 	int64_t n = 0;
-	int r;
 
-	r = store_run(s, "SELECT count(*) FROM failures WHERE key = ? AND "
-	    "at > ?", "ti", NULL, 0, &n, key, since);
-	return r < 0 ? -1 : (int)n;
+	if (store_run(s, "SELECT count(*) FROM failures WHERE key = ? AND "
+	    "at > ?", "ti", NULL, 0, &n, key, since) < 0)
+		return -1;
+	return (int)n;
+}
+
+static int
+store_failure_reserve_locked(struct store *s, const char *ukey,
+    const char *akey, int64_t since, int max, int64_t now, int64_t *row)
+{
+	int u, a;
+
+	if ((u = store_failure_count(s, ukey, since)) < 0 ||
+	    (a = store_failure_count(s, akey, since)) < 0)
+		return -1;
+	if (u >= max || a >= max)
+		return 1;
+	if (store_run(s, "INSERT INTO failures (key, at) VALUES (?, ?)",
+	    "ti", NULL, 0, NULL, ukey, now) < 0 ||
+	    store_run(s, "INSERT INTO failures (key, at) VALUES (?, ?)",
+	    "ti", NULL, 0, NULL, akey, now) < 0)
+		return -1;
+	*row = sqlite3_last_insert_rowid(s->db);
+	return 0;
 }
 
 int
-store_failure_clear(struct store *s, const char *key)
+store_failure_reserve(struct store *s, const char *ukey, const char *akey,
+    int64_t since, int max, int64_t now, int64_t *row)
 {
-	return store_run(s, "DELETE FROM failures WHERE key = ?", "t", NULL,
-	    0, NULL, key);
+	int r;
+
+	/* IMMEDIATE: the write lock before the count, so no other worker
+	 * counts between our count and our insert. */
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return store_fail(s->db, "begin");
+	r = store_failure_reserve_locked(s, ukey, akey, since, max, now, row);
+	if (r >= 0 && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		r = store_fail(s->db, "commit");
+	if (r < 0)
+		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
+int
+store_failure_release(struct store *s, const char *ukey, int64_t row)
+{
+	if (store_run(s, "DELETE FROM failures WHERE key = ?", "t", NULL, 0,
+	    NULL, ukey) < 0)
+		return -1;
+	return store_run(s, "DELETE FROM failures WHERE rowid = ?", "i", NULL,
+	    0, NULL, row);
 }

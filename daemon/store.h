@@ -41,8 +41,17 @@ int	store_token_add(struct store *, const unsigned char hash[32],
 int	store_token_user(struct store *, const unsigned char hash[32],
 	    int64_t now, char user[STORE_NAME_MAX]);
 int	store_token_revoke(struct store *, const unsigned char hash[32]);
-int	store_failure_add(struct store *, const char *key, int64_t now);
-int	store_failure_count(struct store *, const char *key, int64_t since);
-int	store_failure_clear(struct store *, const char *key);
+/*
+ * A login attempt is counted as a failure before its password is checked,
+ * so parallel guesses cannot all pass the lockout check: reserve() returns
+ * 1 (nothing counted) when the user key or the address key already has max
+ * failures after `since`, else counts one for each and returns 0 with the
+ * address row in *row. release() undoes it after a good password: the user's
+ * failures are cleared, the address keeps its others.
+ */
+int	store_failure_reserve(struct store *, const char *ukey,
+	    const char *akey, int64_t since, int max, int64_t now,
+	    int64_t *row);
+int	store_failure_release(struct store *, const char *ukey, int64_t row);
 
 #endif

@@ -6,7 +6,8 @@
  * their SHA-256, with an expiry ([auth] token_ttl). Failed logins cost the
  * client [auth] failure_delay_ms; [auth] max_failures within failure_window
  * seconds lock out the user name and the address until the window slides
- * past them. An unknown user name costs the same argon2id verification as a
+ * past them. An attempt counts as a failure from before its password is
+ * checked (store_failure_reserve()), so parallel guesses meet the limit too. An unknown user name costs the same argon2id verification as a
  * wrong password, so timing tells nothing about which names exist.
  *
  * The raw service speaks lines ("LOGIN alice secret"); the session service
@@ -120,20 +121,6 @@ auth_dummy(const struct config *cfg)
 	    auth_ops(cfg), auth_mem(cfg));
 }
 
-/* 1 when the user name or the address has too many recent failures. */
-static int
-auth_locked(struct store *st, const struct config *cfg, const char *ukey,
-    const char *akey, int64_t now)
-{
-	int64_t since = now - cfg->failure_window;
-	int u, a;
-
-	if ((u = store_failure_count(st, ukey, since)) < 0 ||
-	    (a = store_failure_count(st, akey, since)) < 0)
-		return -1;
-	return u >= cfg->max_failures || a >= cfg->max_failures;
-}
-
 enum auth_result
 auth_login(struct conn *c, const struct config *cfg, const char *user,
     const char *password, char token[AUTH_TOKEN_HEX], int64_t *expires)
@@ -141,7 +128,7 @@ auth_login(struct conn *c, const struct config *cfg, const char *user,
 	unsigned char raw[AUTH_TOKEN_BYTES], hash[crypto_hash_sha256_BYTES];
 	char stored[STORE_HASH_MAX], ukey[AUTH_USER_MAX + 8];
 	char akey[NET_ADDRSTRLEN + 8];
-	int64_t now = time(NULL);
+	int64_t now = time(NULL), row;
 	struct store *st;
 	int known, r;
 
@@ -151,7 +138,10 @@ auth_login(struct conn *c, const struct config *cfg, const char *user,
 		return AUTH_STORE;
 	snprintf(ukey, sizeof(ukey), "user:%s", user);
 	snprintf(akey, sizeof(akey), "addr:%s", c->host);
-	if ((r = auth_locked(st, cfg, ukey, akey, now)) != 0) {
+	/* Counted as a failure until the password proves otherwise: parallel
+	 * guesses cannot all slip past the lockout during the verification. */
+	if ((r = store_failure_reserve(st, ukey, akey, now -
+	    cfg->failure_window, cfg->max_failures, now, &row)) != 0) {
 		log_event("auth", "action=login user=%s client=%s result=%s",
 		    user, c->peer, r < 0 ? "store_error" : "locked");
 		return r < 0 ? AUTH_STORE : AUTH_LOCKED;
@@ -163,9 +153,6 @@ auth_login(struct conn *c, const struct config *cfg, const char *user,
 	    strlen(password)) != 0 || !known) {
 		log_event("auth", "action=login user=%s client=%s result=%s",
 		    user, c->peer, known ? "wrong_password" : "unknown_user");
-		if (store_failure_add(st, ukey, now) == -1 ||
-		    store_failure_add(st, akey, now) == -1)
-			return AUTH_STORE;
 		/* Slow down guessing; a stop request may cut the pause. */
 		(void)conn_pause(c, cfg->failure_delay_ms);
 		return AUTH_DENIED;
@@ -179,7 +166,7 @@ auth_login(struct conn *c, const struct config *cfg, const char *user,
 		sodium_memzero(token, AUTH_TOKEN_HEX);
 		return AUTH_STORE;
 	}
-	(void)store_failure_clear(st, ukey);
+	(void)store_failure_release(st, ukey, row);
 	log_event("auth", "action=login user=%s client=%s result=ok", user,
 	    c->peer);
 	return AUTH_OK;

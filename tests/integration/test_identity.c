@@ -231,6 +231,44 @@ Test(identity, lockout_and_release)
 	close(fd);
 }
 
+/* Guesses sent in parallel, all before any reply: each is counted before
+ * its password is checked, so no more than max_failures are ever tried. */
+Test(identity, parallel_guesses_meet_the_lockout)
+{
+	const char *const over[] = { "server.service=session",
+	    "pool.start=8", "auth.max_failures=3", "auth.failure_window=600",
+	    "auth.failure_delay_ms=0", NULL };
+	struct h_daemon d;
+	char reply[256];
+	int fd[8], i, wrong = 0, locked = 0;
+
+	h_start(&d, 22910, 22919, over);
+	fd[0] = h_session_connect("127.0.0.8", d.port, 3 * H_WAIT_MS);
+	h_session_expect(fd[0], "REGISTER ivy " PASSWORD, "OK registered ivy",
+	    3 * H_WAIT_MS);
+	for (i = 1; i < 8; i++)
+		fd[i] = h_session_connect("127.0.0.8", d.port, 3 * H_WAIT_MS);
+	for (i = 0; i < 8; i++)
+		h_frame_send_text(fd[i], "LOGIN ivy a-wrong-guess");
+	for (i = 0; i < 8; i++) {
+		cr_assert_geq(h_frame_recv(fd[i], reply, sizeof(reply),
+		    6 * H_WAIT_MS), 0);
+		wrong += strcmp(reply, "ERR 430 wrong user name or password") ==
+		    0;
+		locked += strncmp(reply, "ERR 429 too many failed logins", 30) ==
+		    0;
+	}
+	cr_assert(wrong == 3 && locked == 5, "%d wrong, %d locked", wrong,
+	    locked);
+	cr_assert_eq(h_log_count(d.log, "result=wrong_password"), 3);
+	/* The right password, too late: still locked for this window. */
+	h_session_ask(fd[0], "LOGIN ivy " PASSWORD, reply, sizeof(reply),
+	    3 * H_WAIT_MS);
+	cr_assert_eq(strncmp(reply, "ERR 429", 7), 0, "%s", reply);
+	for (i = 0; i < 8; i++)
+		close(fd[i]);
+}
+
 /* Two clients register one name at once: exactly one wins. */
 Test(identity, concurrent_register_one_wins)
 {
