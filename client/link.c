@@ -214,7 +214,7 @@ link_log(struct client *c, const char *event, const char *text, size_t len)
 	char safe[256];
 	size_t n;
 
-	if ((n = redact_secrets(text, safe, sizeof(safe))) > 0)
+	if ((n = redact_secrets(text, len, safe, sizeof(safe))) > 0)
 		log_text(event, safe, n < sizeof(safe) ? n : sizeof(safe) - 1,
 		    "server=%s", c->server);
 	else

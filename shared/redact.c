@@ -5,31 +5,80 @@
 
 #include "shared/redact.h"
 
-size_t
-redact_secrets(const char *msg, char *out, size_t outlen)
-{
-	static const char *const secret_after_user[] = { "REGISTER ",
-	    "LOGIN " };
-	const char *p;
-	size_t i, n;
-	int len;
+/* What comes before the hidden part is kept up to this many bytes. */
+#define REDACT_KEEP_MAX	64
+#define REDACT_USER_MAX	32
 
-	for (i = 0; i < 2; i++) {
-		n = strlen(secret_after_user[i]);
-		if (strncasecmp(msg, secret_after_user[i], n) != 0)
-			continue;
-		/* Keep the verb and the user name, hide the password. */
-		p = strchr(msg + n, ' ');
-		len = snprintf(out, outlen, "%.*s [secret]",
-		    (int)(p ? p - msg : (long)strlen(msg)), msg);
-		return len > 0 ? (size_t)len : 0;
-	}
-	if (strncasecmp(msg, "RESUME ", 7) == 0)
-		len = snprintf(out, outlen, "%.6s [secret]", msg);
-	else if (strncmp(msg, "OK token ", 9) == 0) {
-		p = strchr(msg + 9, ' ');
-		len = snprintf(out, outlen, "OK token [secret]%s", p ? p : "");
-	} else
+static int
+redact_letter(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z');
+}
+
+static int
+redact_user_char(char ch)
+{
+	return redact_letter(ch) || (ch >= '0' && ch <= '9') || ch == '.' ||
+	    ch == '_' || ch == '-';
+}
+
+/* The length of "VERB user " when msg[word..len) is exactly the well-formed
+ * "VERB user secret" of a verb that names its user, else 0. */
+static size_t
+redact_user_prefix(const char *msg, size_t len, size_t word, size_t end)
+{
+	size_t u;
+
+	if (end - word != 5 && end - word != 8)
 		return 0;
-	return len > 0 ? (size_t)len : 0;
+	if (strncasecmp(msg + word, "LOGIN", end - word) != 0 &&
+	    strncasecmp(msg + word, "REGISTER", end - word) != 0)
+		return 0;
+	if (end >= len || msg[end] != ' ')
+		return 0;
+	for (u = end + 1; u < len && redact_user_char(msg[u]); u++)
+		;
+	if (u == end + 1 || u - end - 1 > REDACT_USER_MAX || u + 1 >= len ||
+	    msg[u] != ' ')
+		return 0;
+	return u + 1;
+}
+
+size_t
+redact_secrets(const char *msg, size_t len, char *out, size_t outlen)
+{
+	static const char *const verbs[] = { "LOGIN", "REGISTER", "RESUME" };
+	const char *p;
+	size_t word, end, keep, i;
+	int n = -1;
+
+	if (len >= 9 && strncmp(msg, "OK token ", 9) == 0) {
+		p = memchr(msg + 9, ' ', len - 9);
+		n = snprintf(out, outlen, "OK token [secret]%.*s",
+		    p ? (int)(len - (size_t)(p - msg)) : 0, p ? p : "");
+		return n > 0 ? (size_t)n : 0;
+	}
+	for (word = 0; word < len && !redact_letter(msg[word]); word++)
+		;
+	for (end = word; end < len && redact_letter(msg[end]); end++)
+		;
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (end - word >= strlen(verbs[i]) &&
+		    strncasecmp(msg + word, verbs[i], strlen(verbs[i])) == 0)
+			break;
+	if (i == sizeof(verbs) / sizeof(verbs[0]))
+		return 0;
+	if ((keep = redact_user_prefix(msg, len, word, end)) > 0) {
+		n = snprintf(out, outlen, "%.*s[secret]", (int)keep, msg);
+		return n > 0 ? (size_t)n : 0;
+	}
+	/* The verb's own letters stay; whatever follows them may be a
+	 * password, even glued on ("LOGINhunter2"). */
+	keep = word + strlen(verbs[i]);
+	if (keep == len)
+		return 0;
+	n = snprintf(out, outlen, "%.*s%s[secret]",
+	    (int)(keep < REDACT_KEEP_MAX ? keep : REDACT_KEEP_MAX), msg,
+	    msg[keep] == ' ' ? " " : "");
+	return n > 0 ? (size_t)n : 0;
 }

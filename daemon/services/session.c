@@ -72,7 +72,7 @@ session_log(struct session *s, int sent, const char *text, size_t len)
 	char safe[256];
 	size_t n;
 
-	if ((n = redact_secrets(text, safe, sizeof(safe))) > 0) {
+	if ((n = redact_secrets(text, len, safe, sizeof(safe))) > 0) {
 		text = safe;
 		len = n < sizeof(safe) ? n : sizeof(safe) - 1;
 	}
@@ -536,9 +536,12 @@ session_parse(char *req, uint32_t len, int flags, int *verb, char **arg,
 			*verb = (int)i;
 	if (*verb == -1) {
 		n = snprintf(err, errlen, "ERR 401 unknown verb ");
-		snprintf(err + n, errlen - n, "%.*s",
-		    vlen > SESSION_VERB_MAX ? SESSION_VERB_MAX -
-		    (int)utf8_tail(req, SESSION_VERB_MAX) : (int)vlen, req);
+		/* "LOGIN\talice\tsecret" is one unknown verb: not quoted. */
+		if (redact_secrets(req, vlen, err + n, errlen - n) == 0)
+			snprintf(err + n, errlen - n, "%.*s",
+			    vlen > SESSION_VERB_MAX ? SESSION_VERB_MAX -
+			    (int)utf8_tail(req, SESSION_VERB_MAX) : (int)vlen,
+			    req);
 		/* The verb comes back as words a terminal can show. */
 		for (p = err + n; *p != '\0'; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)

@@ -313,7 +313,7 @@ contains(const char *path, const char *needle)
 Test(identity, no_secret_in_log_or_store)
 {
 	struct h_daemon d;
-	char tok[80], req[128], path[PATH_MAX + 16];
+	char tok[80], req[128], path[PATH_MAX + 16], reply[256];
 	sqlite3 *db;
 	sqlite3_stmt *st;
 	int fd, users = 0;
@@ -327,6 +327,16 @@ Test(identity, no_secret_in_log_or_store)
 	h_session_expect(fd, req, "OK welcome heidi", 3 * H_WAIT_MS);
 	h_session_expect(fd, "LOGIN heidi wrong-password-here",
 	    "ERR 430 wrong user name or password", 3 * H_WAIT_MS);
+	/* Malformed requests: the secret is still not logged nor quoted. */
+	h_session_expect(fd, "LOGIN\theidi\twrong-password-here",
+	    "ERR 401 unknown verb LOGIN[secret]", 3 * H_WAIT_MS);
+	h_session_expect(fd, "LOGINX heidi wrong-password-here",
+	    "ERR 401 unknown verb LOGIN[secret]", 3 * H_WAIT_MS);
+	h_session_expect(fd, "LOGIN wrong-password-here",
+	    "ERR 402 LOGIN needs: user password", 3 * H_WAIT_MS);
+	snprintf(req, sizeof(req), "RESUME\t%s", tok);
+	h_session_ask(fd, req, reply, sizeof(reply), 3 * H_WAIT_MS);
+	cr_assert(!strstr(reply, tok), "%s", reply);
 	h_session_expect(fd, "QUIT", "OK", 3 * H_WAIT_MS);
 	close(fd);
 	cr_assert_eq(h_log_wait(d.log, " disconnect ", 1, H_WAIT_MS), 0);
