@@ -5,9 +5,15 @@
  * the file, sends _code2g (released); the server reads the file, logs what it
  * read, writes "pong" into it and replies _code3g. Code words may come split
  * or coalesced in any way; whitespace between them is ignored; anything else
- * gets an "ERR ..." line.
+ * gets an "ERR ..." line, one for a whole run of it up to the next code word.
+ *
+ * The exchange file is opened without following a symbolic link and must be
+ * a regular file: it often lives in a directory that others can write. Its
+ * lock (flock) is waited for at most [limits] idle_timeout (60 s when that
+ * is 0, no limit), then refused: a stuck holder must not hold the worker.
  */
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,9 +25,12 @@
 #include "daemon/conn.h"
 #include "daemon/service.h"
 #include "shared/log.h"
+#include "shared/timefmt.h"
 
 #define PINGPONG_READ_MAX	65536
 #define PINGPONG_WORD_LEN	7
+#define PINGPONG_LOCK_POLL_MS	10
+#define PINGPONG_LOCK_WAIT_MAX	60	/* s, when idle_timeout is 0 */
 
 static const char code1[] = "_code1g", code2[] = "_code2g",
     code3[] = "_code3g";
@@ -62,25 +71,73 @@ pingpong_scan(struct pingpong_scanner *s, unsigned char ch)
 	return s->word[5] == '1' ? PINGPONG_CODE1 : PINGPONG_CODE2;
 }
 
-/* Read what the client left in the file, log it, leave "pong" instead. */
+/* Open the exchange file: a regular file, reached without a symlink. */
 static int
-pingpong_exchange(struct conn *c, const char *path, char *err, size_t errlen)
+pingpong_open(const char *path, char *err, size_t errlen)
 {
+	struct stat st;
+	int fd;
+
+	if ((fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "cannot open the exchange file: %s",
+		    errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "the exchange file is not a regular "
+		    "file");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Take the file's lock, waiting at most the idle timeout: 0, -1 (err set)
+ * or -2 when the connection must end. */
+static int
+pingpong_lock(struct conn *c, const struct config *cfg, int fd, char *err,
+    size_t errlen)
+{
+	int limit = cfg->idle_timeout ? cfg->idle_timeout :
+	    PINGPONG_LOCK_WAIT_MAX;
+	uint64_t until = timefmt_mono_ms() + (uint64_t)limit * 1000;
+
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			snprintf(err, errlen, "exchange file: %s",
+			    strerror(errno));
+			return -1;
+		}
+		if (timefmt_mono_ms() >= until) {
+			snprintf(err, errlen, "the exchange file is still "
+			    "locked by another process after %d s", limit);
+			return -1;
+		}
+		if (conn_pause(c, PINGPONG_LOCK_POLL_MS) == -1)
+			return -2;
+	}
+	return 0;
+}
+
+/* Read what the client left in the file, log it, leave "pong" instead:
+ * 0, -1 with err set, or -2 when the connection must end. */
+static int
+pingpong_exchange(struct conn *c, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	const char *path = cfg->pingpong_file;
 	char buf[PINGPONG_READ_MAX];
 	size_t have = 0;
 	ssize_t n;
-	int fd;
+	int fd, r;
 
-	if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "cannot open the exchange file: %s",
-		    strerror(errno));
+	if ((fd = pingpong_open(path, err, errlen)) == -1)
 		return -1;
+	if ((r = pingpong_lock(c, cfg, fd, err, errlen)) != 0) {
+		close(fd);
+		return r;
 	}
-	/* Another pingpong worker may be at the same file: log before we
-	 * wait for it. */
-	log_flush();
-	if (flock(fd, LOCK_EX) == -1)
-		goto fail;
 	while (have < sizeof(buf) &&
 	    (n = read(fd, buf + have, sizeof(buf) - have)) != 0) {
 		if (n == -1 && errno == EINTR)
@@ -116,7 +173,7 @@ pingpong_serve(struct conn *c, const struct config *cfg)
 {
 	struct pingpong_scanner scan = { { 0 }, 0, 0 };
 	char buf[4096], err[PATH_MAX + 128], line[sizeof(err) + 8];
-	int holding = 0, r = 0;
+	int holding = 0, complained = 0, r = 0, x;
 	ssize_t n, i;
 
 	while (r == 0 && (n = conn_read(c, buf, sizeof(buf))) > 0) {
@@ -127,16 +184,20 @@ pingpong_serve(struct conn *c, const struct config *cfg)
 				break;
 			case PINGPONG_CODE1:
 				holding = 1;
+				complained = 0;
 				break;
 			case PINGPONG_CODE2:
+				complained = 0;
 				if (!holding) {
 					r = pingpong_reply(c, "ERR _code2g "
 					    "before _code1g\n");
 					break;
 				}
 				holding = 0;
-				if (pingpong_exchange(c, cfg->pingpong_file,
-				    err, sizeof(err)) == -1) {
+				if ((x = pingpong_exchange(c, cfg, err,
+				    sizeof(err))) == -2)
+					r = -1;
+				else if (x == -1) {
 					log_warnx("pingpong: %s: %s",
 					    cfg->pingpong_file, err);
 					snprintf(line, sizeof(line),
@@ -146,6 +207,10 @@ pingpong_serve(struct conn *c, const struct config *cfg)
 					r = pingpong_reply(c, code3);
 				break;
 			case PINGPONG_GARBAGE:
+				/* One reply for a run, up to a code word:
+				 * never one for each of its bytes. */
+				if (complained++)
+					break;
 				log_warnx("pingpong: client %s: unexpected "
 				    "input", c->peer);
 				r = pingpong_reply(c, "ERR unexpected input: "

@@ -3,6 +3,7 @@
  * the multiprocess/iterative contrast, pingpong, upload, the session
  * protocol and its time limits. Port ranges 22500-22799.
  */
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -239,6 +240,64 @@ Test(services, pingpong_errors_keep_the_connection)
 	    "file");
 	cr_assert_eq(h_log_count(d.log, "worker_exit"), 0);
 	close(fd);
+}
+
+static void
+expect_line(int fd, const char *want)
+{
+	char buf[256];
+	ssize_t n = h_recv_exact(fd, buf, strlen(want), 3 * H_WAIT_MS);
+
+	buf[n > 0 ? n : 0] = '\0';
+	cr_assert_str_eq(buf, want);
+}
+
+/* A run of junk gets one reply, however many words it has; the exchange
+ * file is never reached through a symbolic link; a lock held elsewhere is
+ * waited for at most idle_timeout, and the worker goes on. */
+Test(services, pingpong_junk_symlink_and_stuck_lock)
+{
+	const char *const over[] = { "server.service=pingpong",
+	    "pingpong.file=%D/exchange", "limits.idle_timeout=1", NULL };
+	const char *junk = "ERR unexpected input: expected _code1g or "
+	    "_code2g\n";
+	char file[PATH_MAX + 32], target[PATH_MAX + 32], *text, big[4000];
+	struct h_daemon d;
+	int fd, lockfd, i;
+
+	h_start(&d, 22640, 22649, over);
+	snprintf(file, sizeof(file), "%s/exchange", d.dir);
+	snprintf(target, sizeof(target), "%s/precious", d.dir);
+	fd = h_connect(d.port);
+	for (i = 0; i < (int)sizeof(big); i += 2)
+		memcpy(big + i, i % 40 ? "a " : "_x", 2);
+	cr_assert_eq(h_send(fd, big, sizeof(big)), 0);
+	cr_assert_eq(h_send(fd, "_code2g", 7), 0);
+	expect_line(fd, junk);
+	expect_line(fd, "ERR _code2g before _code1g\n");
+
+	write_file(target, "keep me");
+	cr_assert_eq(symlink(target, file), 0);
+	cr_assert_eq(h_send(fd, "_code1g_code2g", 14), 0);
+	expect_line(fd, "ERR cannot open the exchange file: it is a symbolic "
+	    "link\n");
+	text = h_slurp(target, NULL);
+	cr_assert_str_eq(text, "keep me");
+	free(text);
+
+	cr_assert_eq(unlink(file), 0);
+	write_file(file, "ping");
+	lockfd = open(file, O_RDONLY);
+	cr_assert_eq(flock(lockfd, LOCK_EX), 0);
+	cr_assert_eq(h_send(fd, "_code1g_code2g", 14), 0);
+	expect_line(fd, "ERR the exchange file is still locked by another "
+	    "process after 1 s\n");
+	close(lockfd);
+	cr_assert_eq(h_send(fd, "_code1g_code2g", 14), 0);
+	expect_line(fd, "_code3g");
+	close(fd);
+	cr_assert_eq(h_log_count(d.log, "pingpong: client"), 1);
+	cr_assert_eq(h_log_count(d.log, "worker_exit"), 0);
 }
 
 /* --- upload ----------------------------------------------------------- */
