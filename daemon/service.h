@@ -70,7 +70,7 @@ void	pingpong_serve(struct conn *, const struct config *);
  * -2 past max_size; the others 0 or -1; errors are described in err. */
 struct upload {
 	int				fd;
-	char				tmp[PATH_MAX];
+	char				tmp[PATH_MAX];	/* "": unnamed (O_TMPFILE) */
 	uint64_t			size;
 	uint64_t			max;
 	const struct config		*cfg;

@@ -1,13 +1,17 @@
 /*
  * upload.c -- store a client's file under [upload] dir.
  *
- * Data goes to a temporary file (".upload-XXXXXX") in the same directory,
- * hashed (SHA-256) and counted as it arrives, capped at [upload] max_size.
- * upload_commit() fsyncs it and renames it to its final name without ever
- * replacing a file (RENAME_NOREPLACE; "-1", "-2" ... are added until a name
- * is free), then fsyncs the directory. A cut connection or a mismatch
- * removes the temporary file: nothing ever appears half-written under a
- * final name.
+ * Data goes to an unnamed file in the upload directory (O_TMPFILE), hashed
+ * (SHA-256) and counted as it arrives, capped at [upload] max_size.
+ * upload_commit() fsyncs it and links it under its final name, which never
+ * replaces a file (linkat fails on an existing name; "-1", "-2" ... are
+ * added until a name is free), then fsyncs the directory. A cut connection,
+ * a mismatch or a worker killed mid-upload leaves nothing behind: the
+ * kernel frees an unnamed file with its last descriptor. On a file system
+ * without O_TMPFILE (or without /proc) a named temporary ".upload-XXXXXX"
+ * is used instead and renamed with RENAME_NOREPLACE; only a killed worker
+ * can leave one of those. Nothing ever appears half-written under a final
+ * name.
  *
  * The raw service stores what arrives until the client shuts down its write
  * side and answers "OK NAME SIZE SHA256"; the session service announces name,
@@ -42,6 +46,13 @@ upload_begin(struct upload *u, const struct config *cfg, char *err,
 	if (mkdir(cfg->upload_dir, 0750) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "upload directory: %s", strerror(errno));
 		return -1;
+	}
+	/* Linked later through /proc/self/fd: see that it is there. */
+	if (access("/proc/self/fd", X_OK) == 0 &&
+	    (u->fd = open(cfg->upload_dir, O_TMPFILE | O_WRONLY | O_CLOEXEC,
+	    0600)) != -1) {
+		crypto_hash_sha256_init(&u->sha);
+		return 0;
 	}
 	if ((size_t)snprintf(u->tmp, sizeof(u->tmp), "%s/.upload-XXXXXX",
 	    cfg->upload_dir) >= sizeof(u->tmp) ||
@@ -104,6 +115,20 @@ upload_candidate(const char *name, int n, char *out, size_t outlen)
 		    dot);
 }
 
+/* Give the upload its final name, never replacing a file: 0, or -1 with
+ * errno (EEXIST when the name is taken). */
+static int
+upload_link(struct upload *u, const char *path)
+{
+	char self[64];
+
+	if (u->tmp[0] != '\0')
+		return renameat2(AT_FDCWD, u->tmp, AT_FDCWD, path,
+		    RENAME_NOREPLACE);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", u->fd);
+	return linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+}
+
 int
 upload_commit(struct upload *u, const char *name, char *stored,
     size_t storedlen, char *err, size_t errlen)
@@ -119,11 +144,10 @@ upload_commit(struct upload *u, const char *name, char *stored,
 		upload_candidate(name, n, stored, storedlen);
 		snprintf(path, sizeof(path), "%s/%s", u->cfg->upload_dir,
 		    stored);
-		if (renameat2(AT_FDCWD, u->tmp, AT_FDCWD, path,
-		    RENAME_NOREPLACE) == 0)
+		if (upload_link(u, path) == 0)
 			break;
 		if (errno != EEXIST) {
-			snprintf(err, errlen, "rename: %s", strerror(errno));
+			snprintf(err, errlen, "link: %s", strerror(errno));
 			return -1;
 		}
 	}

@@ -372,6 +372,61 @@ Test(services, upload_raw_over_max_size_keeps_nothing)
 	close(fd);
 }
 
+/* The worker with a file open under dir, or 0. */
+static pid_t
+worker_writing_in(pid_t master, const char *dir)
+{
+	char fddir[64], link[PATH_MAX * 2], target[PATH_MAX * 2];
+	struct dirent *de;
+	pid_t pids[64], found = 0;
+	ssize_t n;
+	DIR *dp;
+	int i, count = h_workers(master, pids, 64);
+
+	for (i = 0; i < count && found == 0; i++) {
+		snprintf(fddir, sizeof(fddir), "/proc/%d/fd", (int)pids[i]);
+		if ((dp = opendir(fddir)) == NULL)
+			continue;
+		while (found == 0 && (de = readdir(dp)) != NULL) {
+			snprintf(link, sizeof(link), "%s/%s", fddir,
+			    de->d_name);
+			n = readlink(link, target, sizeof(target) - 1);
+			target[n > 0 ? n : 0] = '\0';
+			if (strncmp(target, dir, strlen(dir)) == 0 &&
+			    target[strlen(dir)] == '/')
+				found = pids[i];
+		}
+		closedir(dp);
+	}
+	return found;
+}
+
+/* A worker killed in the middle of an upload leaves no file behind. */
+Test(services, upload_killed_mid_way_leaves_nothing)
+{
+	const char *const over[] = { "server.service=upload",
+	    "upload.dir=%D/up", NULL };
+	struct h_daemon d;
+	char path[PATH_MAX + 8];
+	pid_t victim = 0;
+	long t0;
+	int fd;
+
+	h_start(&d, 22650, 22659, over);
+	snprintf(path, sizeof(path), "%s/up", d.dir);
+	fd = h_connect(d.port);
+	cr_assert_eq(h_send(fd, "half of a file", 14), 0);
+	t0 = h_now_ms();
+	while ((victim = worker_writing_in(d.pid, path)) == 0 &&
+	    h_now_ms() - t0 < H_WAIT_MS)
+		h_pause_ms(10);
+	cr_assert_neq(victim, 0, "no worker has a file open in %s", path);
+	cr_assert_eq(kill(victim, SIGKILL), 0);
+	cr_assert_eq(h_log_wait(d.log, "signal=KILL", 1, H_WAIT_MS), 0);
+	cr_assert_eq(count_files(path, ""), 2, "files left in %s", path);
+	close(fd);
+}
+
 /* --- session ---------------------------------------------------------- */
 
 Test(services, session_verbs_and_errors)
