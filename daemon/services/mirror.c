@@ -95,7 +95,7 @@ mirror_serve(struct conn *c, const struct config *cfg)
 			if (len > 0 && buf[len - 1] == '\r')
 				len--;
 			if (mirror_one(c, cfg, buf, len) == -1)
-				goto done;
+				goto notify;
 			have -= nl + 1 - buf;
 			memmove(buf, nl + 1, have);
 		}
@@ -115,7 +115,7 @@ mirror_serve(struct conn *c, const struct config *cfg)
 				take = have - (have == MIRROR_LINE_MAX ?
 				    utf8_tail(buf, have) : 0);
 				if (mirror_one(c, cfg, buf, take) == -1)
-					goto done;
+					goto notify;
 				memmove(buf, buf + take, have - take);
 				have -= take;
 				waited_tail = 0;
@@ -131,12 +131,13 @@ mirror_serve(struct conn *c, const struct config *cfg)
 	/* The client closed after a last message without newline. */
 	if (c->end == CONN_EOF && have > 0)
 		(void)mirror_one(c, cfg, buf, have);
+notify:
+	/* Also when a limit ran out during a reply's delay_ms. */
 	if (c->end == CONN_TIMEOUT || c->end == CONN_SHUTDOWN) {
 		snprintf(note, sizeof(note), "ERR %s: %s\n",
 		    c->end == CONN_TIMEOUT ? "timeout" : "shutdown",
 		    c->reason);
 		conn_notify(c, note, strlen(note));
 	}
-done:
 	free(buf);
 }

@@ -154,6 +154,28 @@ Test(services, mirror_invalid_utf8_and_timeout)
 	close(fd);
 }
 
+/* The session limit runs out while a reply waits its delay_ms: the client
+ * is still told why it is cut off. */
+Test(services, mirror_says_timeout_during_delay)
+{
+	const char *const over[] = { "server.service=mirror",
+	    "mirror.delay_ms=5000", "limits.session_timeout=1", NULL };
+	const char *want = "ERR timeout: session timeout\n";
+	struct h_daemon d;
+	char buf[64];
+	ssize_t n;
+	int fd;
+
+	h_start(&d, 22660, 22669, over);
+	fd = h_connect(d.port);
+	cr_assert_eq(h_send(fd, "slow work\n", 10), 0);
+	n = h_recv_exact(fd, buf, strlen(want), 2 * H_WAIT_MS);
+	buf[n > 0 ? n : 0] = '\0';
+	cr_assert_str_eq(buf, want);
+	cr_assert_eq(h_recv_exact(fd, buf, 1, H_WAIT_MS), 0, "not closed");
+	close(fd);
+}
+
 /* --- pingpong --------------------------------------------------------- */
 
 static void
