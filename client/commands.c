@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -186,10 +187,14 @@ chat_requests(struct client *c)
 		if (link_request(c, line, reply, sizeof(reply)) == -1) {
 			link_close(c, "server closed");
 			printf("(the server closed the connection)\n");
-			return 0;
+			return EXIT_LOST;
 		}
 		printf("%s\n", reply);
 		fflush(stdout);
+		if (strcasecmp(line, "QUIT") == 0 && strcmp(reply, "OK") == 0) {
+			link_close(c, "quit");
+			return 0;
+		}
 	}
 	link_close(c, "end of input");
 	return 0;
@@ -201,7 +206,7 @@ chat_stream(struct client *c)
 {
 	struct pollfd pfd[2];
 	char line[LINE_MAX_LEN], buf[LINE_MAX_LEN];
-	int in_open = 1;
+	int in_open = 1, lost = 0;
 	ssize_t n;
 
 	catch_interrupt();
@@ -231,15 +236,22 @@ chat_stream(struct client *c)
 			}
 		}
 		if (c->inlen > 0 || (pfd[1].revents & (POLLIN | POLLHUP))) {
-			if ((n = link_recv_some(c, buf, sizeof(buf), 0)) <= 0)
+			if ((n = link_recv_some(c, buf, sizeof(buf), 0)) <= 0) {
+				/* Closed before our end: lost, except by
+				 * ident, which ends its dialogue itself. */
+				lost = in_open && c->proto != PROTO_IDENT;
 				break;
+			}
 			link_log_recv(c, buf, (size_t)n);
 			fwrite(buf, 1, (size_t)n, stdout);
 			fflush(stdout);
 		}
 	}
 	link_close(c, interrupted ? "interrupted" : "server closed");
-	return 0;
+	if (lost)
+		fprintf(stderr, "sockbin: %s closed the connection\n",
+		    c->server);
+	return lost ? EXIT_LOST : 0;
 }
 
 int
@@ -267,13 +279,15 @@ send_wait(struct client *c, uint64_t until)
 	return 0;
 }
 
-/* A session's last words before it closes, if it said any. */
-static void
+/* A session's last words before it closes, if it said any: the session
+ * is lost before its time (EXIT_LOST). */
+static int
 send_report_end(struct client *c, const char *last)
 {
 	printf("the server ended the session%s%s\n", last ? ": " : "",
 	    last ? last : "");
 	link_close(c, "server ended the session");
+	return EXIT_LOST;
 }
 
 int
@@ -300,25 +314,21 @@ cmd_send(struct client *c, int argc, char **argv)
 			n = c->proto == PROTO_SESSION ?
 			    link_request(c, "QUIT", reply, sizeof(reply)) :
 			    link_recv_line(c, reply, sizeof(reply), 0);
-			send_report_end(c, n >= 0 ? reply : NULL);
 			free(req);
-			return 0;
+			return send_report_end(c, n >= 0 ? reply : NULL);
 		}
 		if (interrupted)
 			break;
 		if (c->proto == PROTO_SESSION) {
 			if (link_request(c, req, reply, sizeof(reply)) == -1) {
-				send_report_end(c, NULL);
 				free(req);
-				return 0;
+				return send_report_end(c, NULL);
 			}
 		} else {
 			link_send_line(c, msg);
 			if ((n = link_recv_line(c, reply, sizeof(reply),
-			    CLIENT_REPLY_MS)) < 0) {
-				send_report_end(c, NULL);
-				return 0;
-			}
+			    CLIENT_REPLY_MS)) < 0)
+				return send_report_end(c, NULL);
 			link_log_recv(c, reply, (size_t)n);
 		}
 		sent++;
@@ -329,9 +339,8 @@ cmd_send(struct client *c, int argc, char **argv)
 		if (strncmp(reply, "ERR 408", 7) == 0 ||
 		    strncmp(reply, "ERR timeout", 11) == 0 ||
 		    strncmp(reply, "ERR 503", 7) == 0) {
-			send_report_end(c, reply);
 			free(req);
-			return 0;
+			return send_report_end(c, reply);
 		}
 	}
 	/* Cleanly, Ctrl-C or not: say goodbye where the protocol has it. */

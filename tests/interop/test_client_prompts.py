@@ -170,6 +170,24 @@ class ClientPrompts(unittest.TestCase):
         self.assertNotIn(b"s3cret", t.seen)
         self.assertEqual(t.status(), 0)
 
+    def test_chat_lost_when_the_server_stops(self):
+        t = self.client("-H", "127.0.0.1", "-p", str(self.port), "chat")
+        t.expect("> ")
+        t.send("ECHO one\n")
+        t.expect("OK one")
+        self.daemon.send_signal(signal.SIGQUIT)     # immediate stop
+        self.assertEqual(self.daemon.wait(timeout=10), 0)
+        t.send("ECHO two\n")
+        t.expect("(the server closed the connection)")
+        self.assertEqual(t.status(), 4)
+
+    def test_chat_quit_is_a_clean_end(self):
+        t = self.client("-H", "127.0.0.1", "-p", str(self.port), "chat")
+        t.expect("> ")
+        t.send("quit\n")
+        t.expect("OK")
+        self.assertEqual(t.status(), 0)
+
     def test_no_questions_with_host_and_port_given(self):
         t = self.client("-H", "127.0.0.1", "-p", str(self.port), "echo", "quiet")
         t.expect("quiet")
