@@ -1,4 +1,6 @@
 /* conf.c -- table-driven INI configuration (iniparser). */
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -178,21 +180,49 @@ conf_check_names(dictionary *d, const char *path, const struct conf_key *keys,
 	return 0;
 }
 
+/* iniparser says "iniparser: syntax error in FILE (LINE):\n-> TEXT\n":
+ * say "FILE: line LINE: syntax error: TEXT". */
+static void
+conf_syntax_error(const char *path, char *err, size_t errlen)
+{
+	char *text = strstr(parse_error, "\n-> "), *open;
+	long line = 0;
+
+	if (text != NULL) {
+		*text = '\0';
+		text += 4;
+		text[strcspn(text, "\n")] = '\0';
+		if ((open = strrchr(parse_error, '(')) != NULL)
+			line = strtol(open + 1, NULL, 10);
+	}
+	if (text != NULL && line > 0)
+		snprintf(err, errlen, "%s: line %ld: syntax error: %s", path,
+		    line, text);
+	else
+		snprintf(err, errlen, "%s: cannot parse", path);
+}
+
 static int
 conf_load_file(const char *path, const struct conf_key *keys, size_t nkeys,
     void *dst, char *err, size_t errlen)
 {
 	char name[128], why[256];
 	const char *value;
+	struct stat st;
 	dictionary *d;
 	FILE *fp;
 	size_t i;
 
 	if (conf_defaults(keys, nkeys, dst, err, errlen) == -1)
 		return -1;
-	/* iniparser does not say why a file cannot be read: ask first. */
-	if ((fp = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	/* iniparser does not say why a file cannot be read: ask first. A
+	 * directory opens too, and reads as an empty file. */
+	if ((fp = fopen(path, "r")) == NULL || fstat(fileno(fp), &st) == -1 ||
+	    S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s", path, fp == NULL ?
+		    strerror(errno) : "is a directory, not a file");
+		if (fp != NULL)
+			fclose(fp);
 		return -1;
 	}
 	fclose(fp);
@@ -201,10 +231,7 @@ conf_load_file(const char *path, const struct conf_key *keys, size_t nkeys,
 	d = iniparser_load(path);
 	iniparser_set_error_callback(NULL);
 	if (d == NULL || parse_error[0] != '\0') {
-		/* "iniparser: syntax error in FILE (LINE):\n-> text\n" */
-		parse_error[strcspn(parse_error, "\n")] = '\0';
-		snprintf(err, errlen, "%s: %s", path,
-		    parse_error[0] ? parse_error : "cannot parse");
+		conf_syntax_error(path, err, errlen);
 		iniparser_freedict(d);
 		return -1;
 	}

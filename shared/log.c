@@ -401,16 +401,16 @@ log_reopen(const char *path, char *err, size_t errlen)
 {
 	int fd;
 
-	if (path != NULL) {
-		if (strlen(path) >= PATH_MAX) {
-			snprintf(err, errlen, "%s: path too long", path);
-			return -1;
-		}
-		/* Check we can open it before anyone switches to it. */
-		if ((fd = log_open_file(path, err, errlen)) == -1)
-			return -1;
-		close(fd);
+	if (path != NULL && strlen(path) >= PATH_MAX) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
 	}
+	/* Check we can open it before anyone switches to it: a failed
+	 * reopen must be said, not look done (the old file stays). */
+	if ((fd = log_open_file(path != NULL ? path : shared->path, err,
+	    errlen)) == -1)
+		return -1;
+	close(fd);
 	/* The shared path changes only under the lock: keep it until then. */
 	strlcpy(pending_path, path != NULL ? path : "", sizeof(pending_path));
 	pending_reopen = 1;

@@ -669,6 +669,29 @@ Test(log, reopen_after_rename)
 	lines_free(&l);
 }
 
+/* A reopen that cannot open the path says so, and the old file goes on. */
+Test(log, reopen_failure_is_reported)
+{
+	char dir[PATH_MAX], a[PATH_MAX + 8], a1[PATH_MAX];
+	char err[PATH_MAX + 64] = "";
+	struct lines l;
+
+	cr_assert_eq(mkdir(tmp_path(dir, sizeof(dir), "gone"), 0700), 0);
+	snprintf(a, sizeof(a), "%s/a.log", dir);
+	open_log(a, 64);
+	log_event("one", NULL);
+	cr_assert_eq(rename(a, tmp_path(a1, sizeof(a1), "a.log.1")), 0);
+	cr_assert_eq(rmdir(dir), 0);
+	cr_assert_eq(log_reopen(NULL, err, sizeof(err)), -1);
+	cr_expect_not_null(strstr(err, "No such file"), "%s", err);
+	log_event("two", NULL);
+
+	lines_read(a1, &l);
+	cr_expect_eq(l.n, 2, "old file: %zu lines", l.n);
+	expect_rec(&l, 1, "two", "");
+	lines_free(&l);
+}
+
 /* A child forked before the reopen follows it on its next record. */
 Test(log, reopen_followed_by_children)
 {
