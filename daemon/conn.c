@@ -183,6 +183,22 @@ conn_notify(struct conn *c, const void *buf, size_t len)
 		c->bytes_out += n;
 }
 
+int
+conn_say(struct conn *c, const char *line)
+{
+	if (conn_write(c, line, strlen(line)) == -1)
+		return -1;
+	conn_log_sent(c, line, strlen(line));
+	return 0;
+}
+
+void
+conn_notify_line(struct conn *c, const char *line)
+{
+	conn_notify(c, line, strlen(line));
+	conn_log_sent(c, line, strlen(line));
+}
+
 /*
  * One read. A new client has usually sent its first message by the time we
  * read it (first): take it without waiting, and the connect record goes out

@@ -14,7 +14,9 @@
  * conn_readable() waits at most ms for input: 1 when there is some, 0 when
  * none came, -1 when the connection must end. conn_pause() waits ms (as
  * simulated work) while staying responsive to stop requests: 0, or -1.
- * conn_notify() sends a last short message without waiting (best effort).
+ * conn_say() writes a line of text and logs it as sent: 0, or -1.
+ * conn_notify() sends a last short message without waiting (best effort);
+ * conn_notify_line() sends a text line so and logs it as sent.
  * conn_drain() ends our side and reads what the client still sends, for at
  * most ms: closing with unread input would reset the connection and could
  * cost the client our last reply.
@@ -77,7 +79,9 @@ int	conn_write(struct conn *, const void *buf, size_t len);
 int	conn_readable(struct conn *, int ms);
 ssize_t	conn_read_line(struct conn *, char *line, size_t size);
 int	conn_pause(struct conn *, int ms);
+int	conn_say(struct conn *, const char *line);
 void	conn_notify(struct conn *, const void *buf, size_t len);
+void	conn_notify_line(struct conn *, const char *line);
 void	conn_drain(struct conn *, int ms);
 void	conn_close(struct conn *);
 

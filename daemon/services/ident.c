@@ -63,15 +63,6 @@ ident_check_name(const char *in, size_t inlen, char *out, size_t outlen,
 	return 0;
 }
 
-static int
-ident_say(struct conn *c, const char *text)
-{
-	if (conn_write(c, text, strlen(text)) == -1)
-		return -1;
-	conn_log_sent(c, text, strlen(text));
-	return 0;
-}
-
 void
 ident_serve(struct conn *c, const struct config *cfg)
 {
@@ -85,18 +76,18 @@ ident_serve(struct conn *c, const struct config *cfg)
 	if ((st = store_get(cfg->store_path)) == NULL ||
 	    (r = store_ident_get(st, c->host, name)) == -1) {
 		log_warnx("ident: %s", store_error());
-		ident_say(c, "Sorry, the name store is not available.\n");
+		conn_say(c, "Sorry, the name store is not available.\n");
 		return;
 	}
 	if (r == 1) {
 		log_event("ident", "client=%s result=known", c->peer);
 		snprintf(reply, sizeof(reply), "Hello again, %s!\n", name);
-		ident_say(c, reply);
+		conn_say(c, reply);
 		return;
 	}
 	snprintf(reply, sizeof(reply), "Hello, %s! What is your name?\n",
 	    c->host);
-	if (ident_say(c, reply) == -1)
+	if (conn_say(c, reply) == -1)
 		return;
 	for (tries = 1; tries <= IDENT_TRIES; tries++) {
 		if ((n = conn_read_line(c, line, sizeof(line))) <= 0 &&
@@ -109,7 +100,7 @@ ident_serve(struct conn *c, const struct config *cfg)
 		snprintf(reply, sizeof(reply), tries < IDENT_TRIES ?
 		    "Sorry, %s. What is your name?\n" : "Sorry, %s. Goodbye.\n",
 		    why);
-		if (ident_say(c, reply) == -1)
+		if (conn_say(c, reply) == -1)
 			return;
 	}
 	if (tries > IDENT_TRIES) {
@@ -118,11 +109,11 @@ ident_serve(struct conn *c, const struct config *cfg)
 	}
 	if (store_ident_set(st, c->host, name) == -1) {
 		log_warnx("ident: %s", store_error());
-		ident_say(c, "Sorry, your name could not be stored.\n");
+		conn_say(c, "Sorry, your name could not be stored.\n");
 		return;
 	}
 	log_text("ident", name, strlen(name), "client=%s result=stored",
 	    c->peer);
 	snprintf(reply, sizeof(reply), "Nice to meet you, %s!\n", name);
-	ident_say(c, reply);
+	conn_say(c, reply);
 }

@@ -61,8 +61,7 @@ mirror_one(struct conn *c, const struct config *cfg, const char *msg,
 		snprintf(err, sizeof(err), "ERR %s at byte %zu\n",
 		    bad < len && msg[bad] == '\0' ? "NUL byte" :
 		    "invalid UTF-8", bad);
-		conn_log_sent(c, err, strlen(err));
-		return conn_write(c, err, strlen(err));
+		return conn_say(c, err);
 	}
 	n = strlen(reply);
 	if ((line = realloc(reply, n + 2)) == NULL) {
@@ -137,7 +136,7 @@ notify:
 		snprintf(note, sizeof(note), "ERR %s: %s\n",
 		    c->end == CONN_TIMEOUT ? "timeout" : "shutdown",
 		    c->reason);
-		conn_notify(c, note, strlen(note));
+		conn_notify_line(c, note);
 	}
 	free(buf);
 }

@@ -159,15 +159,6 @@ fail:
 	return -1;
 }
 
-static int
-pingpong_reply(struct conn *c, const char *text)
-{
-	if (conn_write(c, text, strlen(text)) == -1)
-		return -1;
-	conn_log_sent(c, text, strlen(text));
-	return 0;
-}
-
 void
 pingpong_serve(struct conn *c, const struct config *cfg)
 {
@@ -189,7 +180,7 @@ pingpong_serve(struct conn *c, const struct config *cfg)
 			case PINGPONG_CODE2:
 				complained = 0;
 				if (!holding) {
-					r = pingpong_reply(c, "ERR _code2g "
+					r = conn_say(c, "ERR _code2g "
 					    "before _code1g\n");
 					break;
 				}
@@ -202,9 +193,9 @@ pingpong_serve(struct conn *c, const struct config *cfg)
 					    cfg->pingpong_file, err);
 					snprintf(line, sizeof(line),
 					    "ERR %s\n", err);
-					r = pingpong_reply(c, line);
+					r = conn_say(c, line);
 				} else
-					r = pingpong_reply(c, code3);
+					r = conn_say(c, code3);
 				break;
 			case PINGPONG_GARBAGE:
 				/* One reply for a run, up to a code word:
@@ -213,12 +204,12 @@ pingpong_serve(struct conn *c, const struct config *cfg)
 					break;
 				log_warnx("pingpong: client %s: unexpected "
 				    "input", c->peer);
-				r = pingpong_reply(c, "ERR unexpected input: "
+				r = conn_say(c, "ERR unexpected input: "
 				    "expected _code1g or _code2g\n");
 				break;
 			}
 		}
 	}
 	if (c->end == CONN_TIMEOUT)
-		conn_notify(c, "ERR timeout\n", 12);
+		conn_notify_line(c, "ERR timeout\n");
 }

@@ -241,7 +241,7 @@ upload_serve(struct conn *c, const struct config *cfg)
 	if (upload_begin(&u, cfg, err, sizeof(err)) == -1) {
 		log_warnx("upload: %s", err);
 		snprintf(reply, sizeof(reply), "ERR %s\n", err);
-		conn_write(c, reply, strlen(reply));
+		(void)conn_say(c, reply);
 		return;
 	}
 	while (r == 0 && (n = conn_read(c, buf, sizeof(buf))) > 0)
@@ -251,16 +251,15 @@ upload_serve(struct conn *c, const struct config *cfg)
 		if (r != 0) {
 			log_warnx("upload from %s: %s", c->peer, err);
 			snprintf(reply, sizeof(reply), "ERR %s\n", err);
-			conn_write(c, reply, strlen(reply));
-			conn_log_sent(c, reply, strlen(reply));
+			(void)conn_say(c, reply);
 		} else if (c->end == CONN_TIMEOUT)
-			conn_notify(c, "ERR timeout\n", 12);
+			conn_notify_line(c, "ERR timeout\n");
 		return;
 	}
 	if (u.size == 0) {
 		/* A bare connect and close (a port probe) stores nothing. */
 		upload_abort(&u);
-		conn_write(c, "ERR empty upload: nothing stored\n", 33);
+		(void)conn_say(c, "ERR empty upload: nothing stored\n");
 		return;
 	}
 	now = time(NULL);
@@ -281,6 +280,5 @@ upload_serve(struct conn *c, const struct config *cfg)
 		snprintf(reply, sizeof(reply), "OK %s %llu %s\n", stored,
 		    (unsigned long long)u.size, hex);
 	}
-	if (conn_write(c, reply, strlen(reply)) == 0)
-		conn_log_sent(c, reply, strlen(reply));
+	(void)conn_say(c, reply);
 }

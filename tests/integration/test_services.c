@@ -174,6 +174,10 @@ Test(services, mirror_says_timeout_during_delay)
 	cr_assert_str_eq(buf, want);
 	cr_assert_eq(h_recv_exact(fd, buf, 1, H_WAIT_MS), 0, "not closed");
 	close(fd);
+	/* Logged as sent, like every reply. */
+	cr_assert_eq(h_log_wait(d.log, " sent client=", 1, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(d.log, "text=\"ERR timeout: session "
+	    "timeout\\n\""), 1);
 }
 
 /* --- pingpong --------------------------------------------------------- */
@@ -392,6 +396,31 @@ Test(services, upload_raw_over_max_size_keeps_nothing)
 	cr_assert_eq(count_files(path, "upload-"), 0);
 	cr_assert_eq(count_files(path, ".upload-"), 0);
 	close(fd);
+}
+
+/* A connect and close stores nothing, and says so (in the log too). */
+Test(services, upload_raw_empty_stores_nothing)
+{
+	const char *const over[] = { "server.service=upload",
+	    "upload.dir=%D/up", NULL };
+	const char *want = "ERR empty upload: nothing stored\n";
+	struct h_daemon d;
+	char buf[64], path[PATH_MAX + 8];
+	ssize_t n;
+	int fd;
+
+	h_start(&d, 22670, 22679, over);
+	fd = h_connect(d.port);
+	cr_assert_eq(shutdown(fd, SHUT_WR), 0);
+	n = h_recv_exact(fd, buf, strlen(want), H_WAIT_MS);
+	buf[n > 0 ? n : 0] = '\0';
+	cr_assert_str_eq(buf, want);
+	close(fd);
+	cr_assert_eq(h_log_wait(d.log, " disconnect ", 1, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(d.log, "text=\"ERR empty upload: nothing "
+	    "stored\\n\""), 1);
+	snprintf(path, sizeof(path), "%s/up", d.dir);
+	cr_assert_eq(count_files(path, ""), 2, "files in %s", path);
 }
 
 /* The worker with a file open under dir, or 0. */
