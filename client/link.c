@@ -164,7 +164,7 @@ link_open(struct client *c)
 	struct addrinfo hints, *res, *ai;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
-	char service[8];
+	char service[8], range[NET_PORTRANGELEN];
 	int port, r, saved = ECONNREFUSED;
 
 	memset(&hints, 0, sizeof(hints));
@@ -182,9 +182,10 @@ link_open(struct client *c)
 		freeaddrinfo(res);
 	}
 	if (c->fd == -1)
-		errx(EXIT_NOSERVER, "no server on %s port%s %d-%d: %s",
+		errx(EXIT_NOSERVER, "no server on %s port%s %s: %s",
 		    c->cfg.host, c->port_min == c->port_max ? "" : "s",
-		    c->port_min, c->port_max, strerror(saved));
+		    net_port_range(c->port_min, c->port_max, range),
+		    strerror(saved));
 	getpeername(c->fd, (struct sockaddr *)&ss, &sslen);
 	net_addr_str((struct sockaddr *)&ss, c->server, sizeof(c->server));
 	c->io.ctx = c;

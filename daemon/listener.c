@@ -70,6 +70,7 @@ listener_bind(const char *addr, int port_min, int port_max, int slice_ms,
     void (*on_skip)(int), struct sockaddr_storage *bound, int *why,
     char *err, size_t errlen)
 {
+	char range[NET_PORTRANGELEN];
 	int port, fd;
 
 	for (port = port_min; port <= port_max; port++) {
@@ -84,7 +85,7 @@ listener_bind(const char *addr, int port_min, int port_max, int slice_ms,
 			on_skip(port);
 	}
 	*why = LISTENER_ALL_IN_USE;
-	snprintf(err, errlen, "no free port in %s %d-%d: every port is in use",
-	    addr, port_min, port_max);
+	snprintf(err, errlen, "no free port in %s %s: every port is in use",
+	    addr, net_port_range(port_min, port_max, range));
 	return -1;
 }

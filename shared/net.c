@@ -79,3 +79,13 @@ net_check_listen(const char *value, char *why, size_t whylen)
 
 	return net_listen_addr(value, 0, &ss, &len, why, whylen);
 }
+
+char *
+net_port_range(int port_min, int port_max, char buf[NET_PORTRANGELEN])
+{
+	if (port_min == port_max)
+		snprintf(buf, NET_PORTRANGELEN, "%d", port_min);
+	else
+		snprintf(buf, NET_PORTRANGELEN, "%d-%d", port_min, port_max);
+	return buf;
+}

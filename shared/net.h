@@ -7,6 +7,8 @@
  * net_listen_addr() turns a configured listen address ("*", an IPv4 or an
  * IPv6 address) and a port into a sockaddr; "*" means [::] dual-stack.
  * Both return 0, or -1 with err filled in.
+ * net_port_range() renders "65430-65440", or "65430" for a single port,
+ * into buf of NET_PORTRANGELEN bytes and returns buf.
  */
 #ifndef SOCKBIN_NET_H
 #define SOCKBIN_NET_H
@@ -17,9 +19,12 @@
 #include <stddef.h>
 
 #define NET_ADDRSTRLEN	(INET6_ADDRSTRLEN + 8)
+#define NET_PORTRANGELEN	24
 
 int	net_addr_str(const struct sockaddr *sa, char *buf, size_t size);
 int	net_addr_host(const struct sockaddr *sa, char *buf, size_t size);
+char	*net_port_range(int port_min, int port_max,
+	    char buf[NET_PORTRANGELEN]);
 int	net_listen_addr(const char *listen, int port,
 	    struct sockaddr_storage *ss, socklen_t *sslen, char *err,
 	    size_t errlen);

@@ -111,7 +111,7 @@ Test(client, stopped_server_is_status_3)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	cr_assert_eq(run_client("-p 21920 echo hello", out, sizeof(out)), 3);
 	cr_assert_str_eq(out, "sockbin: no server on 127.0.0.1 port "
-	    "21920-21920: Connection refused\n");
+	    "21920: Connection refused\n");
 }
 
 Test(client, usage_and_config_errors_are_status_2)

@@ -234,3 +234,11 @@ Test(net_check_listen, as_config_check)
 	cr_expect_str_eq(why, "'localhost' is not an IPv4 or IPv6 address, "
 	    "nor *");
 }
+
+Test(net, port_range_single_or_range)
+{
+	char buf[NET_PORTRANGELEN];
+
+	cr_expect_str_eq(net_port_range(65430, 65440, buf), "65430-65440");
+	cr_expect_str_eq(net_port_range(30005, 30005, buf), "30005");
+}
