@@ -158,6 +158,17 @@ link_greeting(struct client *c)
 	link_log_recv(c, c->greeting, strlen(c->greeting));
 }
 
+/* The client that is connected: a command that exits on an error (errx)
+ * still logs its disconnect. */
+static struct client	*link_current;
+
+static void
+link_at_exit(void)
+{
+	if (link_current != NULL)
+		link_close(link_current, "client exit");
+}
+
 void
 link_open(struct client *c)
 {
@@ -194,6 +205,9 @@ link_open(struct client *c)
 	c->inlen = 0;
 	c->opened_ms = timefmt_mono_ms();
 	log_event("connect", "server=%s", c->server);
+	if (link_current == NULL)
+		atexit(link_at_exit);
+	link_current = c;
 	link_greeting(c);
 }
 

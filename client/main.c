@@ -23,23 +23,26 @@
 #define FALLBACK_HOST	"127.0.0.1"
 #define FALLBACK_PORTS	"65430-65440"
 
+/* file_access: what the command's first argument, a local file, must
+ * allow (access(2) mode), checked before connecting; 0 for none. */
 static const struct command {
 	const char	*name;
 	const char	*args;
 	int		(*run)(struct client *, int, char **);
+	int		 file_access;
 } commands[] = {
-	{ "echo",	"TEXT",		cmd_echo },
-	{ "mirror",	"TEXT",		cmd_mirror },
-	{ "chat",	"",		cmd_chat },
-	{ "send",	"",		cmd_send },
-	{ "upload",	"FILE",		cmd_upload },
-	{ "pingpong",	"FILE ROUNDS",	cmd_pingpong },
-	{ "ident",	"",		cmd_ident },
-	{ "register",	"USER",		cmd_register },
-	{ "login",	"USER",		cmd_login },
-	{ "resume",	"",		cmd_resume },
-	{ "logout",	"",		cmd_logout },
-	{ "status",	"",		cmd_status },
+	{ "echo",	"TEXT",		cmd_echo,	0 },
+	{ "mirror",	"TEXT",		cmd_mirror,	0 },
+	{ "chat",	"",		cmd_chat,	0 },
+	{ "send",	"",		cmd_send,	0 },
+	{ "upload",	"FILE",		cmd_upload,	R_OK },
+	{ "pingpong",	"FILE ROUNDS",	cmd_pingpong,	0 },
+	{ "ident",	"",		cmd_ident,	0 },
+	{ "register",	"USER",		cmd_register,	0 },
+	{ "login",	"USER",		cmd_login,	0 },
+	{ "resume",	"",		cmd_resume,	0 },
+	{ "logout",	"",		cmd_logout,	0 },
+	{ "status",	"",		cmd_status,	0 },
 };
 
 static void __attribute__((noreturn))
@@ -52,7 +55,8 @@ usage(int status)
 	    "[-p port|min-max] [--password-stdin] command [args]\n"
 	    "commands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %s %s\n", commands[i].name, commands[i].args);
+		fprintf(out, "  %s%s%s\n", commands[i].name,
+		    commands[i].args[0] ? " " : "", commands[i].args);
 	exit(status);
 }
 
@@ -137,6 +141,10 @@ main(int argc, char *argv[])
 	if (log_open(c.cfg.log, "sockbin", 1024, err_buf, sizeof(err_buf)) ==
 	    -1)
 		warnx("no client log: %s", err_buf);
+	/* A local file that will not do: said before bothering a server. */
+	if (cmd->file_access != 0 && argc > 1 &&
+	    access(argv[1], cmd->file_access) == -1)
+		err(EXIT_USAGE, "%s", argv[1]);
 	link_open(&c);
 	return cmd->run(&c, argc - 1, argv + 1);
 }

@@ -78,7 +78,8 @@ int	prompt_line(const char *question, char *buf, size_t size);
 void	prompt_password(struct client *, const char *question, char *buf,
 	    size_t size);
 
-/* link.c: exits with EXIT_NOSERVER or EXIT_LOST on failure. The
+/* link.c: exits with EXIT_NOSERVER or EXIT_LOST on failure; a link still
+ * open at exit logs its disconnect ("client exit"). The
  * receiving functions return -1 when the server closed the connection
  * (link_recv_line() and link_recv_some() also -2 on a timeout), and
  * link_request()/link_recv_reply() take one reply: a frame from a session

@@ -346,6 +346,29 @@ count_in(const char *path, const char *needle)
 	return h_log_count(path, needle);
 }
 
+/* A local file that will not do stops the client before it connects; an
+ * error once connected still logs the disconnect. */
+Test(client, local_errors_keep_the_log_whole)
+{
+	struct h_daemon d;
+	char out[1024], log[PATH_MAX + 16];
+
+	h_start(&d, 21921, 21924, session);
+	snprintf(log, sizeof(log), "%s/.sockbin.log", d.dir);
+	cr_assert_eq(run_in(d.dir, NULL, "-p 21921-21924 upload "
+	    "/nonexistent/notes.txt", out, sizeof(out)), 2, "%s", out);
+	cr_assert_str_eq(out, "sockbin: /nonexistent/notes.txt: No such file "
+	    "or directory\n");
+	cr_assert_eq(count_in(log, " connect "), 0);
+	/* No token file: found out once connected (the server is asked
+	 * which protocol it speaks first). */
+	cr_assert_eq(run_in(d.dir, NULL, "-p 21921-21924 resume", out,
+	    sizeof(out)), 2, "%s", out);
+	cr_assert_eq(count_in(log, " connect "), 1);
+	cr_assert_eq(count_in(log, " disconnect "), 1);
+	cr_assert_eq(count_in(log, "reason=\"client exit\""), 1);
+}
+
 Test(client, periodic_send_and_its_log)
 {
 	const char *const over[] = { "server.service=mirror", NULL };
