@@ -260,6 +260,10 @@ Test(identity, parallel_guesses_meet_the_lockout)
 	}
 	cr_assert(wrong == 3 && locked == 5, "%d wrong, %d locked", wrong,
 	    locked);
+	/* Every attempt's record is out once the workers wait again. */
+	cr_assert_eq(h_log_wait(d.log, "result=locked", 5, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_wait(d.log, "result=wrong_password", 3, H_WAIT_MS),
+	    0);
 	cr_assert_eq(h_log_count(d.log, "result=wrong_password"), 3);
 	/* The right password, too late: still locked for this window. */
 	h_session_ask(fd[0], "LOGIN ivy " PASSWORD, reply, sizeof(reply),
