@@ -178,12 +178,16 @@ main(int argc, char *argv[])
 	}
 
 	env.listen_fd = listener_bind(cfg->listen, cfg->port_min,
-	    cfg->port_max, CONN_SLICE_MS, main_port_skipped, &bound, &why, err, sizeof(err));
+	    cfg->port_max, CONN_SLICE_MS, main_port_skipped, &bound, &why, err,
+	    sizeof(err));
 	if (env.listen_fd == -1) {
 		if (env.pidfh != NULL)
 			pidfile_remove(env.pidfh);
 		fatalx("%s", err);
 	}
+	if (listener_defer_accept(env.listen_fd,
+	    service_find(cfg->service)->client_first) == -1)
+		log_warn("TCP_DEFER_ACCEPT");
 	net_addr_str((struct sockaddr *)&bound, env.bound, sizeof(env.bound));
 	env.port = ntohs(bound.ss_family == AF_INET ?
 	    ((struct sockaddr_in *)&bound)->sin_port :

@@ -56,6 +56,7 @@ static int	(*wait_hook)(void);
 static void	(*fault_hook)(const char *, size_t);
 
 static int	log_lock(void);
+static int	log_write_all(const char *, size_t);
 static void	log_write(const char *, size_t);
 static void	log_unlock(void);
 static int	log_open_file(const char *, char *, size_t);
@@ -67,7 +68,11 @@ log_open_file(const char *path, char *err, size_t errlen)
 {
 	int fd;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	/* Readable too, where we may: log_repair_tail() reads the end. */
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd == -1 && errno == EACCES)
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		    0640);
 	if (fd == -1) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
@@ -220,13 +225,71 @@ log_lock_spin(void)
 	}
 }
 
+/* Follow a reopen done by another process: the lock is held. */
+static void
+log_follow_reopen(void)
+{
+	char err[PATH_MAX + 64];
+	int fd;
+
+	if (generation == shared->generation)
+		return;
+	if ((fd = log_open_file(shared->path, err, sizeof(err))) != -1) {
+		close(log_fdesc);
+		log_fdesc = fd;
+	}
+	generation = shared->generation;
+}
+
+/*
+ * The lock's holder died with it: it may have died inside its write(2),
+ * which the kernel stops between pages on a SIGKILL, leaving the start of a
+ * record at the end of the file. Cut that fragment off (back to the last
+ * newline) and say so in a record of its own: a torn record must never
+ * stand in the log, and the rest of it died with its writer. Only bytes
+ * after the last whole record are removed.
+ */
+static void
+log_repair_tail(void)
+{
+	char buf[4096], ts[TIMEFMT_ISO8601_LEN], note[256];
+	struct stat st;
+	off_t end, pos;
+	ssize_t n, i;
+	int len;
+
+	log_follow_reopen();
+	if (fstat(log_fdesc, &st) == -1 || st.st_size == 0)
+		return;
+	end = pos = st.st_size;
+	while (pos > 0) {
+		n = pos < (off_t)sizeof(buf) ? (ssize_t)pos : (ssize_t)sizeof(buf);
+		if (pread(log_fdesc, buf, n, pos - n) != n)
+			return;		/* cannot tell: leave it alone */
+		for (i = n; i > 0 && buf[i - 1] != '\n'; i--)
+			;
+		if (i > 0) {
+			pos = pos - n + i;
+			break;
+		}
+		pos -= n;
+	}
+	if (pos == end || ftruncate(log_fdesc, pos) == -1)
+		return;
+	timefmt_now(ts);
+	len = snprintf(note, sizeof(note), "%s %s[%d] log_repaired "
+	    "dropped_bytes=%lld reason=\"a writer died in the middle of a "
+	    "record\"\n", ts, ident, (int)log_pid, (long long)(end - pos));
+	(void)log_write_all(note, (size_t)len);
+}
+
 /*
  * Take the lock. trylock first: when nobody holds it this is one atomic
  * instruction, no system call; then a short spin; then sleeps in slices,
  * calling the wait hook between them. EOWNERDEAD means the holder died while
- * holding it; the only state it guards is the file's end and this struct,
- * both left consistent after every single write, so marking the mutex
- * consistent is all the repair needed.
+ * holding it: this struct is consistent after every change, but the file
+ * may end in the fragment of a record the holder was writing when it was
+ * killed, which log_repair_tail() removes.
  */
 static int
 log_lock(void)
@@ -251,8 +314,9 @@ log_lock(void)
 		}
 		r = pthread_mutex_timedlock(&shared->lock, &deadline);
 	}
-	if (r == EOWNERDEAD)
-		r = pthread_mutex_consistent(&shared->lock);
+	if (r == EOWNERDEAD && (r = pthread_mutex_consistent(&shared->lock)) ==
+	    0)
+		log_repair_tail();
 	return r == 0 ? 0 : -1;
 }
 
@@ -314,16 +378,9 @@ static void
 log_write_locked(const char *buf, size_t len)
 {
 	char note[PATH_MAX + 160], ts[TIMEFMT_ISO8601_LEN];
-	int fd, n;
+	int n;
 
-	if (generation != shared->generation) {
-		if ((fd = log_open_file(shared->path, note,
-		    sizeof(note))) != -1) {
-			close(log_fdesc);
-			log_fdesc = fd;
-		}
-		generation = shared->generation;
-	}
+	log_follow_reopen();
 	if (pending_lost > 0) {
 		shared->lost += pending_lost;
 		shared->lost_errno = ENOBUFS;

@@ -6,7 +6,10 @@
  * forked after log_open() shares. The lock is a process-shared robust mutex
  * in shared memory: taking it when nobody holds it costs no system call, and
  * a holder that is killed cannot deadlock the others (the next taker recovers
- * it). The file is opened O_APPEND and never truncated.
+ * it). The file is opened O_APPEND and never truncated; the one exception is
+ * the fragment of a record that a holder killed inside its write(2) left at
+ * the end (SIGKILL stops a write between pages): the next taker cuts it back
+ * to the last whole record and logs log_repaired with the bytes dropped.
  *
  * Message text from clients goes through log_text(), which escapes it (see
  * escape.h) and cuts it at the configured maximum with a visible marker.

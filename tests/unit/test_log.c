@@ -246,6 +246,18 @@ hook_die(const char *record, size_t len)
 		raise(SIGKILL);
 }
 
+/* Killed half-way through its write(2), as SIGKILL can stop one between
+ * pages: half of the record reaches the file. */
+static void
+hook_tear(const char *record, size_t len)
+{
+	if (memmem(record, len, "tear_here", 9) != NULL) {
+		if (write(log_fd(), record, len / 2) != (ssize_t)(len / 2))
+			_exit(3);
+		raise(SIGKILL);
+	}
+}
+
 static void
 hook_stop(const char *record, size_t len)
 {
@@ -846,6 +858,37 @@ Test(log, holder_killed_in_hook)
 	cr_expect_not_null(strstr(l.line[3], "] b1"), "%s", l.line[3]);
 	lines_free(&l);
 	cr_expect_eq(count_event(path, "die_here"), 0);
+}
+
+/* A holder killed inside its write: the fragment it left is cut off and
+ * the cut said in a record; every line stays a whole record. */
+Test(log, holder_killed_mid_write_leaves_no_fragment)
+{
+	char path[PATH_MAX];
+	struct lines l;
+	pid_t pid;
+
+	open_log(tmp_path(path, sizeof(path), "a.log"), 64);
+	log_event("p1", NULL);
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0) {
+		child_init();
+		log_set_fault_hook(hook_tear);
+		log_event("tear_here", "some=fields of=a record");
+		_exit(0);	/* not reached */
+	}
+	cr_assert_eq(waitpid(pid, NULL, 0), pid);
+	log_event("p2", NULL);
+	lines_read(path, &l);
+	cr_assert_eq(l.n, 3, "%zu lines", l.n);
+	expect_rec(&l, 0, "p1", "");
+	cr_expect_not_null(strstr(l.line[1], " log_repaired dropped_bytes="),
+	    "%s", l.line[1]);
+	cr_expect_not_null(strstr(l.line[1], " reason=\"a writer died in the "
+	    "middle of a record\""), "%s", l.line[1]);
+	expect_rec(&l, 2, "p2", "");
+	lines_free(&l);
+	cr_expect_eq(count_event(path, "tear_here"), 0);
 }
 
 /*
