@@ -283,6 +283,7 @@ conn_read_line(struct conn *c, char *line, size_t size)
 			}
 			c->inlen -= len + 1;
 			memmove(c->inbuf, nl + 1, c->inlen);
+			c->line_cut = skipping;
 			if (skipping)	/* the cut line was returned */
 				return (ssize_t)strlen(line);
 			return (ssize_t)take;

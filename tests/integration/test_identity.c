@@ -487,7 +487,7 @@ Test(identity, auth_service_speaks_lines)
 	const char *reg = "REGISTER ivan " PASSWORD "\r\n";
 	const char *log_in = "LOGIN ivan " PASSWORD "\n";
 	struct h_daemon d;
-	char buf[512], tok[80];
+	char buf[512], tok[80], big[6000];
 	int fd;
 
 	h_start(&d, 22880, 22889, over);
@@ -500,6 +500,13 @@ Test(identity, auth_service_speaks_lines)
 	cr_assert_eq(h_send(fd, log_in, strlen(log_in)), 0);
 	read_lines(fd, 1, buf, sizeof(buf));
 	cr_assert_eq(sscanf(buf, "OK token %64s expires", tok), 1, "%s", buf);
+	/* A line too long to read whole is not run with its start. */
+	memcpy(big, "LOGIN ivan ", 11);
+	memset(big + 11, 'x', sizeof(big) - 12);
+	big[sizeof(big) - 1] = '\n';
+	cr_assert_eq(h_send(fd, big, sizeof(big)), 0);
+	read_lines(fd, 1, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "ERR 413 line longer than 4095 bytes\n");
 	/* Only the account verbs: ECHO belongs to the session service. */
 	cr_assert_eq(h_send(fd, "WHOAMI\nECHO hi\nQUIT\n", 20), 0);
 	read_lines(fd, 3, buf, sizeof(buf));
