@@ -29,6 +29,17 @@ TestSuite(services, .fini = h_cleanup, .timeout = 60);
 #define SHA_ZEROS	\
 	"0000000000000000000000000000000000000000000000000000000000000000"
 
+/* Read exactly the bytes of want, within a bound, and compare. */
+static void
+expect_line(int fd, const char *want)
+{
+	char buf[256];
+	ssize_t n = h_recv_exact(fd, buf, strlen(want), 3 * H_WAIT_MS);
+
+	buf[n > 0 ? n : 0] = '\0';
+	cr_assert_str_eq(buf, want);
+}
+
 /* --- mirror ----------------------------------------------------------- */
 
 #define MIRROR_SIG	". Сервер написан Титов Ю.П. М3О-3ХХБ-ХХ"
@@ -160,18 +171,14 @@ Test(services, mirror_says_timeout_during_delay)
 {
 	const char *const over[] = { "server.service=mirror",
 	    "mirror.delay_ms=5000", "limits.session_timeout=1", NULL };
-	const char *want = "ERR timeout: session timeout\n";
 	struct h_daemon d;
-	char buf[64];
-	ssize_t n;
+	char buf[8];
 	int fd;
 
 	h_start(&d, 22660, 22669, over);
 	fd = h_connect(d.port);
 	cr_assert_eq(h_send(fd, "slow work\n", 10), 0);
-	n = h_recv_exact(fd, buf, strlen(want), 2 * H_WAIT_MS);
-	buf[n > 0 ? n : 0] = '\0';
-	cr_assert_str_eq(buf, want);
+	expect_line(fd, "ERR timeout: session timeout\n");
 	cr_assert_eq(h_recv_exact(fd, buf, 1, H_WAIT_MS), 0, "not closed");
 	close(fd);
 	/* Logged as sent, like every reply. */
@@ -266,16 +273,6 @@ Test(services, pingpong_errors_keep_the_connection)
 	    "file");
 	cr_assert_eq(h_log_count(d.log, "worker_exit"), 0);
 	close(fd);
-}
-
-static void
-expect_line(int fd, const char *want)
-{
-	char buf[256];
-	ssize_t n = h_recv_exact(fd, buf, strlen(want), 3 * H_WAIT_MS);
-
-	buf[n > 0 ? n : 0] = '\0';
-	cr_assert_str_eq(buf, want);
 }
 
 /* A run of junk gets one reply, however many words it has; the exchange
@@ -403,18 +400,14 @@ Test(services, upload_raw_empty_stores_nothing)
 {
 	const char *const over[] = { "server.service=upload",
 	    "upload.dir=%D/up", NULL };
-	const char *want = "ERR empty upload: nothing stored\n";
 	struct h_daemon d;
-	char buf[64], path[PATH_MAX + 8];
-	ssize_t n;
+	char path[PATH_MAX + 8];
 	int fd;
 
 	h_start(&d, 22670, 22679, over);
 	fd = h_connect(d.port);
 	cr_assert_eq(shutdown(fd, SHUT_WR), 0);
-	n = h_recv_exact(fd, buf, strlen(want), H_WAIT_MS);
-	buf[n > 0 ? n : 0] = '\0';
-	cr_assert_str_eq(buf, want);
+	expect_line(fd, "ERR empty upload: nothing stored\n");
 	close(fd);
 	cr_assert_eq(h_log_wait(d.log, " disconnect ", 1, H_WAIT_MS), 0);
 	cr_assert_eq(h_log_count(d.log, "text=\"ERR empty upload: nothing "
