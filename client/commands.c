@@ -78,11 +78,14 @@ client_refused(struct client *c, const char *reply)
 	return EXIT_REFUSED;
 }
 
-/* Send text as a request (session) or a line (raw); the reply into buf. */
+/* Send text as a request (session) or as lines (raw); the reply into buf:
+ * from a raw server, as many lines as were sent, joined by newlines. */
 static void
 text_exchange(struct client *c, const char *verb, const char *text,
     char *buf, size_t size)
 {
+	size_t off = 0, lines = 1;
+	const char *p;
 	char *req;
 	ssize_t n;
 
@@ -94,14 +97,22 @@ text_exchange(struct client *c, const char *verb, const char *text,
 		free(req);
 		return;
 	}
+	for (p = text; (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
 	link_send_line(c, text);
-	n = link_recv_line(c, buf, size, CLIENT_REPLY_MS);
-	if (n == -2)
-		errx(EXIT_LOST, "%s: no reply within %d s", c->server,
-		    CLIENT_REPLY_MS / 1000);
-	if (n == -1)
-		errx(EXIT_LOST, "%s closed the connection", c->server);
-	link_log_recv(c, buf, (size_t)n);
+	while (lines-- > 0) {
+		n = link_recv_line(c, buf + off, size - off, CLIENT_REPLY_MS);
+		if (n == -2)
+			errx(EXIT_LOST, "%s: no reply within %d s", c->server,
+			    CLIENT_REPLY_MS / 1000);
+		if (n == -1)
+			errx(EXIT_LOST, "%s closed the connection", c->server);
+		link_log_recv(c, buf + off, (size_t)n);
+		off += (size_t)n;
+		if (lines > 0 && off + 1 < size)
+			buf[off++] = '\n';
+		buf[off] = '\0';
+	}
 }
 
 /* The text of a session reply without "OK ", or NULL for an ERR. */

@@ -87,6 +87,10 @@ Test(client, echo_through_a_port_range)
 	cr_assert_str_eq(out, "Титов Юрий\n");
 	cr_assert_eq(h_log_wait(d.log, "text=\"Титов Юрий\\n\"", 2,
 	    H_WAIT_MS), 0);
+	/* Text of several lines comes back whole from a raw echo. */
+	cr_assert_eq(run_client("-p 21903-21909 echo 'one\ntwo'", out,
+	    sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "one\ntwo\n");
 }
 
 Test(client, no_server_is_one_line_and_status_3)
@@ -169,6 +173,10 @@ Test(client, mirror_raw)
 	cr_assert_eq(run_client("-p 21930-21939 mirror 'Привет, мир'", out,
 	    sizeof(out)), 0, "%s", out);
 	cr_assert_str_eq(out, "рим ,тевирП!\n");
+	/* A raw mirror answers each line. */
+	cr_assert_eq(run_client("-p 21930-21939 mirror 'ab\ncd'", out,
+	    sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "ba!\ndc!\n");
 }
 
 Test(client, status_shows_the_scoreboard)
