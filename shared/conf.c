@@ -180,6 +180,79 @@ conf_check_names(dictionary *d, const char *path, const struct conf_key *keys,
 	return 0;
 }
 
+/* The "section:key" of a "key = value" line (iniparser folds case), or
+ * NULL for any other line. */
+static const char *
+conf_line_name(char *line, const char *sec, char *name, size_t size)
+{
+	char *eq = strchr(line, '='), *end;
+
+	if (eq == NULL || *line == '[' || *line == ';' || *line == '#')
+		return NULL;
+	for (end = eq; end > line && isspace((unsigned char)end[-1]); end--)
+		;
+	*end = '\0';
+	for (end = line; *end != '\0'; end++)
+		*end = (char)tolower((unsigned char)*end);
+	snprintf(name, size, "%s:%s", sec, line);
+	return name;
+}
+
+/* iniparser keeps the last of a key given twice, silently: refuse it. */
+static int
+conf_check_duplicates(FILE *fp, const char *path, char *err, size_t errlen)
+{
+	struct seen { char name[160]; long line; } *seen = NULL, *p;
+	char *line = NULL, *s, sec[128] = "", name[160];
+	size_t cap = 0, n = 0, i, len;
+	long lineno = 0;
+	int cont = 0, was_cont, r = 0;
+
+	while (r == 0 && getline(&line, &cap, fp) != -1) {
+		lineno++;
+		for (s = line; isspace((unsigned char)*s); s++)
+			;
+		len = strcspn(s, "\r\n");
+		while (len > 0 && isspace((unsigned char)s[len - 1]))
+			len--;
+		s[len] = '\0';
+		/* A value continued on the next line with a backslash:
+		 * that line is more of the value, not a key. */
+		was_cont = cont;
+		cont = len > 0 && s[len - 1] == '\\';
+		if (was_cont)
+			continue;
+		if (*s == '[') {
+			snprintf(sec, sizeof(sec), "%.*s",
+			    (int)strcspn(s + 1, "]"), s + 1);
+			for (i = 0; sec[i] != '\0'; i++)
+				sec[i] = (char)tolower((unsigned char)sec[i]);
+			continue;
+		}
+		if (conf_line_name(s, sec, name, sizeof(name)) == NULL)
+			continue;
+		for (i = 0; i < n && strcmp(seen[i].name, name) != 0; i++)
+			;
+		if (i < n) {
+			snprintf(err, errlen, "%s: line %ld: [%s] %s: given "
+			    "twice (first on line %ld)", path, lineno, sec,
+			    strchr(name, ':') + 1, seen[i].line);
+			r = -1;
+		} else if ((p = realloc(seen, (n + 1) * sizeof(*seen))) ==
+		    NULL) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			r = -1;
+		} else {
+			seen = p;
+			strlcpy(seen[n].name, name, sizeof(seen[n].name));
+			seen[n++].line = lineno;
+		}
+	}
+	free(line);
+	free(seen);
+	return r;
+}
+
 /* iniparser says "iniparser: syntax error in FILE (LINE):\n-> TEXT\n":
  * say "FILE: line LINE: syntax error: TEXT". */
 static void
@@ -211,6 +284,7 @@ conf_load_file(const char *path, const struct conf_key *keys, size_t nkeys,
 	struct stat st;
 	dictionary *d;
 	FILE *fp;
+	int r;
 	size_t i;
 
 	if (conf_defaults(keys, nkeys, dst, err, errlen) == -1)
@@ -225,7 +299,10 @@ conf_load_file(const char *path, const struct conf_key *keys, size_t nkeys,
 			fclose(fp);
 		return -1;
 	}
+	r = conf_check_duplicates(fp, path, err, errlen);
 	fclose(fp);
+	if (r == -1)
+		return -1;
 	parse_error[0] = '\0';
 	iniparser_set_error_callback(conf_parse_error);
 	d = iniparser_load(path);

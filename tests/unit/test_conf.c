@@ -179,8 +179,8 @@ Test(conf, bool_spellings)
 		cr_expect_eq(c.flag, 1, "%s", yes[i]);
 	}
 	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
-		snprintf(text, sizeof(text), "[main]\nflag = true\n"
-		    "flag = %s\n", no[i]);
+		/* Accepted, and false (the default is false too). */
+		snprintf(text, sizeof(text), "[main]\nflag = %s\n", no[i]);
 		load_ok(text, &c);
 		cr_expect_eq(c.flag, 0, "%s", no[i]);
 	}
@@ -302,6 +302,20 @@ Test(conf, syntax_error)
 	cr_expect(strncmp(err, path, plen) == 0 && err[plen] == ':',
 	    "no file name: %s", err);
 	cr_expect_str_eq(err + plen, ": line 3: syntax error: this is not ini");
+}
+
+/* iniparser would keep the last one silently. */
+Test(conf, key_given_twice)
+{
+	char err[512];
+	struct tconf c;
+	const char *path = ini_write("[main]\nnum = 1\n; num = 5\n"
+	    "name = a \\\n  num = 7\n[MAIN]\nNum=2\n");
+	size_t plen = strlen(path);
+
+	cr_assert_eq(conf_load(path, tkeys, NTKEYS, &c, err, sizeof(err)), -1);
+	cr_expect_str_eq(err + plen, ": line 7: [main] num: given twice "
+	    "(first on line 2)");
 }
 
 Test(conf, directory_is_not_a_config)
