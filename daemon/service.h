@@ -67,8 +67,9 @@ void	pingpong_serve(struct conn *, const struct config *);
 
 /* services/upload.c: store a file under [upload] dir, never half-written
  * under its final name. upload_sanitize_name() keeps a client's name safe
- * to store and to log as it is (docs/PROTOCOL.md 1.4). upload_write() returns 0, -1 on a write error or
- * -2 past max_size; the others 0 or -1; errors are described in err. */
+ * to store and to log as it is (docs/PROTOCOL.md 1.4). upload_write()
+ * returns 0, -1 on a write error or -2 past max_size; the others 0 or -1;
+ * errors are described in err. */
 struct upload {
 	int				fd;
 	char				tmp[PATH_MAX];	/* "": unnamed (O_TMPFILE) */

@@ -7,7 +7,8 @@
  * client [auth] failure_delay_ms; [auth] max_failures within failure_window
  * seconds lock out the user name and the address until the window slides
  * past them. An attempt counts as a failure from before its password is
- * checked (store_failure_reserve()), so parallel guesses meet the limit too. An unknown user name costs the same argon2id verification as a
+ * checked (store_failure_reserve()), so parallel guesses meet the limit
+ * too. An unknown user name costs the same argon2id verification as a
  * wrong password, so timing tells nothing about which names exist.
  *
  * The raw service speaks lines ("LOGIN alice secret"); the session service

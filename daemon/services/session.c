@@ -616,8 +616,8 @@ session_run(struct conn *c, const struct config *cfg, int flags)
 		if (c->line_cut) {
 			/* Its cut could fall inside a password: not run,
 			 * not logged. The next line is in step again. */
-			log_warnx("session %s: line over %d bytes refused", c->peer,
-			    SESSION_LINE_MAX - 1);
+			log_warnx("session %s: line over %d bytes refused",
+			    c->peer, SESSION_LINE_MAX - 1);
 			sodium_memzero(line, sizeof(line));
 			r = session_reply(&s, "ERR 413 line longer than %d "
 			    "bytes", SESSION_LINE_MAX - 1);
