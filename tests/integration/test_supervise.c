@@ -246,11 +246,11 @@ Test(supervise, sighup_with_bad_config_keeps_serving)
 	cr_assert_eq(h_wait_workers(d.pid, 3, H_WAIT_MS), 0);
 	n = h_workers(d.pid, before, 8);
 	fp = fopen(d.config, "a");
-	fprintf(fp, "[pool]\nmax_workers = lots\n");
+	fprintf(fp, "[pool]\nmax_requests = lots\n");
 	fclose(fp);
 	h_signal(&d, SIGHUP);
 	cr_assert_eq(h_log_wait(d.log, " reload_refused ", 1, H_WAIT_MS), 0);
-	cr_assert_eq(h_log_count(d.log, "max_workers: 'lots' is not a whole "
+	cr_assert_eq(h_log_count(d.log, "max_requests: 'lots' is not a whole "
 	    "number"), 1);
 	fd = h_connect(d.port);
 	cr_assert_eq(h_echo(fd, "still serving\n", H_WAIT_MS), 0);
