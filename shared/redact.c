@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "shared/redact.h"
+#include "shared/utf8.h"
 
 /* What comes before the hidden part is kept up to this many bytes. */
 #define REDACT_KEEP_MAX	64
@@ -49,7 +50,7 @@ redact_secrets(const char *msg, size_t len, char *out, size_t outlen)
 {
 	static const char *const verbs[] = { "LOGIN", "REGISTER", "RESUME" };
 	const char *p;
-	size_t word, end, keep, i;
+	size_t word, end, keep, shown, i;
 	int n = -1;
 
 	if (len >= 9 && strncmp(msg, "OK token ", 9) == 0) {
@@ -77,8 +78,10 @@ redact_secrets(const char *msg, size_t len, char *out, size_t outlen)
 	keep = word + strlen(verbs[i]);
 	if (keep == len)
 		return 0;
-	n = snprintf(out, outlen, "%.*s%s[secret]",
-	    (int)(keep < REDACT_KEEP_MAX ? keep : REDACT_KEEP_MAX), msg,
+	/* A long prefix is cut, never inside a UTF-8 sequence. */
+	shown = keep < REDACT_KEEP_MAX ? keep : REDACT_KEEP_MAX -
+	    utf8_tail(msg, REDACT_KEEP_MAX);
+	n = snprintf(out, outlen, "%.*s%s[secret]", (int)shown, msg,
 	    msg[keep] == ' ' ? " " : "");
 	return n > 0 ? (size_t)n : 0;
 }

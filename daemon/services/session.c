@@ -513,7 +513,7 @@ session_parse(char *req, uint32_t len, int flags, int *verb, char **arg,
     char *err, size_t errlen)
 {
 	struct session probe = { .flags = flags };
-	size_t i, bad, vlen;
+	size_t i, bad, vlen, cut;
 	char *p;
 	int n;
 
@@ -536,12 +536,11 @@ session_parse(char *req, uint32_t len, int flags, int *verb, char **arg,
 			*verb = (int)i;
 	if (*verb == -1) {
 		n = snprintf(err, errlen, "ERR 401 unknown verb ");
+		cut = vlen > SESSION_VERB_MAX ? SESSION_VERB_MAX -
+		    utf8_tail(req, SESSION_VERB_MAX) : vlen;
 		/* "LOGIN\talice\tsecret" is one unknown verb: not quoted. */
-		if (redact_secrets(req, vlen, err + n, errlen - n) == 0)
-			snprintf(err + n, errlen - n, "%.*s",
-			    vlen > SESSION_VERB_MAX ? SESSION_VERB_MAX -
-			    (int)utf8_tail(req, SESSION_VERB_MAX) : (int)vlen,
-			    req);
+		if (redact_secrets(req, cut, err + n, errlen - n) == 0)
+			snprintf(err + n, errlen - n, "%.*s", (int)cut, req);
 		/* The verb comes back as words a terminal can show. */
 		for (p = err + n; *p != '\0'; p++)
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)

@@ -89,3 +89,15 @@ Test(redact, unknown_verb_reply_hides_a_secret)
 	    err, sizeof(err)), -1);
 	cr_expect_str_eq(err, "ERR 401 unknown verb GO?PHER");
 }
+
+/* A long prefix is cut at 64 bytes, never inside a UTF-8 sequence. */
+Test(redact, long_prefix_cut_keeps_utf8)
+{
+	char msg[128], want[128];
+
+	memset(msg, '-', 63);
+	strcpy(msg + 63, "\xd0\xaf" "LOGIN pw");
+	memset(want, '-', 63);
+	strcpy(want + 63, " [secret]");
+	expect_redact(msg, strlen(msg), want);
+}

@@ -66,3 +66,30 @@ Test(regressions, unknown_verb_cut_keeps_utf8)
 	snprintf(want, sizeof(want), "ERR 401 unknown verb %.32s", req);
 	cr_assert_str_eq(err, want);
 }
+
+/*
+ * fuzz_session_parse: an unknown verb holding LOGIN after a long prefix was
+ * quoted redacted, with a prefix of up to 64 bytes cut inside a UTF-8
+ * sequence, and past the 32 bytes an ERR 401 may quote (tests/fuzz/corpus/
+ * session_parse/regress-401-redacted-verb-cut-in-utf8-found). The verb is
+ * now cut at 32 bytes first, then redacted.
+ */
+Test(regressions, redacted_verb_cut_keeps_utf8)
+{
+	char req[64], err[128];
+	size_t bad;
+
+	memset(req, '-', 28);
+	memcpy(req + 28, "\xf3\xbb\xab\x95", 4);	/* across byte 30 */
+	memcpy(req + 32, "LOGINsecret", 11);
+	cr_assert_eq(parse(req, 43, 0, err, sizeof(err)), -1);
+	cr_assert_eq(utf8_check(err, strlen(err), &bad), 0,
+	    "reply not UTF-8 at byte %zu: %s", bad, err);
+	cr_assert_eq(strstr(err, "secret "), NULL, "%s", err);
+	cr_assert_leq(strlen(err), strlen("ERR 401 unknown verb ") + 32 + 8);
+
+	/* The verb of a request holding LOGIN within its 32 bytes. */
+	memcpy(req, "\xd0\xaf" "LOGIN\tuser\tpassword-here", 25);
+	cr_assert_eq(parse(req, 25, 0, err, sizeof(err)), -1);
+	cr_assert_str_eq(err, "ERR 401 unknown verb \xd0\xaf" "LOGIN[secret]");
+}
