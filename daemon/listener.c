@@ -3,7 +3,6 @@
 #include <sys/time.h>
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -89,13 +88,4 @@ listener_bind(const char *addr, int port_min, int port_max, int slice_ms,
 	snprintf(err, errlen, "no free port in %s %s: every port is in use",
 	    addr, net_port_range(port_min, port_max, range));
 	return -1;
-}
-
-int
-listener_defer_accept(int fd, int on)
-{
-	int secs = on ? LISTENER_DEFER_SECS : 0;
-
-	return setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs,
-	    sizeof(secs));
 }

@@ -10,13 +10,6 @@
  * accept() returns at least that often, and every accepted connection
  * inherits both, from before its first accept(). No SO_REUSEPORT: it would
  * let a second instance bind a port the first one holds.
- *
- * listener_defer_accept() turns TCP_DEFER_ACCEPT on or off: on, accept()
- * returns a connection only once its first bytes have arrived (or after
- * LISTENER_DEFER_SECS), so a worker never waits for a client that connected
- * but has said nothing yet. Only for services where the client speaks
- * first: a greeting server would wait as long as its silent client.
- * Apache's AcceptFilter does the same on Linux. 0, or -1 with errno.
  */
 #ifndef SOCKBIND_LISTENER_H
 #define SOCKBIND_LISTENER_H
@@ -30,11 +23,8 @@ enum listener_error {
 	LISTENER_ERROR,
 };
 
-#define LISTENER_DEFER_SECS	30
-
 int	listener_bind(const char *listen, int port_min, int port_max,
 	    int slice_ms, void (*on_skip)(int port),
 	    struct sockaddr_storage *bound, int *why, char *err, size_t errlen);
-int	listener_defer_accept(int fd, int on);
 
 #endif

@@ -185,9 +185,6 @@ main(int argc, char *argv[])
 			pidfile_remove(env.pidfh);
 		fatalx("%s", err);
 	}
-	if (listener_defer_accept(env.listen_fd,
-	    service_find(cfg->service)->client_first) == -1)
-		log_warn("TCP_DEFER_ACCEPT");
 	net_addr_str((struct sockaddr *)&bound, env.bound, sizeof(env.bound));
 	env.port = ntohs(bound.ss_family == AF_INET ?
 	    ((struct sockaddr_in *)&bound)->sin_port :

@@ -18,7 +18,6 @@
 #include "daemon/master.h"
 #include "daemon/pool.h"
 #include "daemon/scoreboard.h"
-#include "daemon/listener.h"
 #include "daemon/service.h"
 #include "daemon/sockbind.h"
 #include "daemon/store.h"
@@ -470,10 +469,6 @@ master_reload(void)
 		return;
 	}
 	log_set_max_message(next.max_message);
-	if (strcmp(next.service, cur->service) != 0 &&
-	    listener_defer_accept(env->listen_fd,
-	    service_find(next.service)->client_first) == -1)
-		log_warn("TCP_DEFER_ACCEPT");
 	*cur = next;
 	master_scheduling(cur);
 	gen++;

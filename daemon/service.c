@@ -5,15 +5,15 @@
 #include "daemon/service.h"
 
 /* Name, server, log the text (session and auth: with secrets redacted),
- * how to refuse, whether the client speaks first. */
+ * how to refuse. */
 static const struct service services[] = {
-	{ "session",	session_serve,	1, SERVICE_REFUSE_FRAME,	0 },
-	{ "echo",	echo_serve,	1, SERVICE_REFUSE_SILENT,	1 },
-	{ "mirror",	mirror_serve,	1, SERVICE_REFUSE_LINE,		1 },
-	{ "pingpong",	pingpong_serve,	1, SERVICE_REFUSE_LINE,		1 },
-	{ "upload",	upload_serve,	1, SERVICE_REFUSE_LINE,		1 },
-	{ "ident",	ident_serve,	1, SERVICE_REFUSE_LINE,		0 },
-	{ "auth",	auth_serve,	1, SERVICE_REFUSE_CODED,	0 },
+	{ "session",	session_serve,	1, SERVICE_REFUSE_FRAME },
+	{ "echo",	echo_serve,	1, SERVICE_REFUSE_SILENT },
+	{ "mirror",	mirror_serve,	1, SERVICE_REFUSE_LINE },
+	{ "pingpong",	pingpong_serve,	1, SERVICE_REFUSE_LINE },
+	{ "upload",	upload_serve,	1, SERVICE_REFUSE_LINE },
+	{ "ident",	ident_serve,	1, SERVICE_REFUSE_LINE },
+	{ "auth",	auth_serve,	1, SERVICE_REFUSE_CODED },
 };
 
 int

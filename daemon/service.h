@@ -35,7 +35,6 @@ struct service {
 	void			(*serve)(struct conn *, const struct config *);
 	int			 log_text;
 	enum service_refusal	 refusal;
-	int			 client_first;	/* the server waits to hear */
 };
 
 const struct service	*service_find(const char *name);

@@ -29,6 +29,7 @@
 #define SESSION_VERB_MAX	32
 #define SESSION_LINE_MAX	4096
 #define SESSION_DRAIN_MS	1000	/* after a reply that ends us */
+#define SESSION_END_DRAIN_MS	250	/* after a time limit or a stop */
 
 struct session {
 	struct conn		*c;
@@ -629,13 +630,15 @@ session_run(struct conn *c, const struct config *cfg, int flags)
 		if (req != line)
 			free(req);
 	}
-	if (c->end == CONN_TIMEOUT)
-		session_notify(&s, c->reason[0] == 'i' ?
+	if (c->end == CONN_TIMEOUT || c->end == CONN_SHUTDOWN) {
+		session_notify(&s, c->end == CONN_SHUTDOWN ?
+		    "ERR 503 server shutting down" : c->reason[0] == 'i' ?
 		    "ERR 408 timeout: idle too long" :
 		    "ERR 408 timeout: session time is up");
-	else if (c->end == CONN_SHUTDOWN)
-		session_notify(&s, "ERR 503 server shutting down");
-	else if (st == FRAME_TRUNCATED && c->end == CONN_EOF)
+		/* A request already on its way would make our close a
+		 * reset, which could cost the client that last frame. */
+		conn_drain(c, SESSION_END_DRAIN_MS);
+	} else if (st == FRAME_TRUNCATED && c->end == CONN_EOF)
 		c->reason = "client closed inside a frame";
 }
 
