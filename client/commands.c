@@ -130,7 +130,7 @@ static int
 text_command(struct client *c, const char *verb, int argc, char **argv,
     int must_match)
 {
-	char reply[LINE_MAX_LEN];
+	char reply[CLIENT_REPLY_MAX];
 	const char *text;
 
 	if (argc != 1)
@@ -138,7 +138,10 @@ text_command(struct client *c, const char *verb, int argc, char **argv,
 	client_require(c, argv[-1], MASK(PROTO_SESSION) | MASK(PROTO_RAW));
 	text_exchange(c, verb, argv[0], reply, sizeof(reply));
 	link_close(c, "done");
-	if ((text = reply_text(c, reply)) == NULL)
+	/* A raw server's error is a line "ERR ...", unless it echoes. */
+	if ((text = reply_text(c, reply)) == NULL ||
+	    (c->proto == PROTO_RAW && strncmp(reply, "ERR ", 4) == 0 &&
+	    strcmp(reply, argv[0]) != 0))
 		return client_refused(c, reply);
 	printf("%s\n", text);
 	if (must_match && strcmp(text, argv[0]) != 0) {
@@ -184,13 +187,16 @@ cmd_status(struct client *c, int argc, char **argv)
 static int
 chat_requests(struct client *c)
 {
-	char line[LINE_MAX_LEN], reply[65536];
-	int tty = isatty(STDIN_FILENO);
+	char *line = NULL, reply[65536];
+	int tty = isatty(STDIN_FILENO), status = 0;
+	size_t cap = 0;
 
 	for (;;) {
 		if (tty)
 			fputs("> ", stderr);
-		if (fgets(line, sizeof(line), stdin) == NULL)
+		/* Whole lines, however long: a cut one would go out as two
+		 * requests, split anywhere, even inside a character. */
+		if (getline(&line, &cap, stdin) == -1)
 			break;
 		line[strcspn(line, "\r\n")] = '\0';
 		if (line[0] == '\0')
@@ -198,17 +204,19 @@ chat_requests(struct client *c)
 		if (link_request(c, line, reply, sizeof(reply)) == -1) {
 			link_close(c, "server closed");
 			printf("(the server closed the connection)\n");
-			return EXIT_LOST;
+			status = EXIT_LOST;
+			break;
 		}
 		printf("%s\n", reply);
 		fflush(stdout);
 		if (strcasecmp(line, "QUIT") == 0 && strcmp(reply, "OK") == 0) {
 			link_close(c, "quit");
-			return 0;
+			break;
 		}
 	}
 	link_close(c, "end of input");
-	return 0;
+	free(line);
+	return status;
 }
 
 /* Both ways at once: raw servers answer when and how they like. */
@@ -216,8 +224,9 @@ static int
 chat_stream(struct client *c)
 {
 	struct pollfd pfd[2];
-	char line[LINE_MAX_LEN], buf[LINE_MAX_LEN];
+	char *line = NULL, buf[LINE_MAX_LEN];
 	int in_open = 1, lost = 0;
+	size_t cap = 0;
 	ssize_t n;
 
 	catch_interrupt();
@@ -237,7 +246,7 @@ chat_stream(struct client *c)
 			break;		/* no more after our end: done */
 		}
 		if (in_open && (pfd[0].revents & (POLLIN | POLLHUP))) {
-			if (fgets(line, sizeof(line), stdin) == NULL) {
+			if (getline(&line, &cap, stdin) == -1) {
 				/* Our end: let the server answer and close. */
 				shutdown(c->fd, SHUT_WR);
 				in_open = 0;
@@ -259,6 +268,7 @@ chat_stream(struct client *c)
 		}
 	}
 	link_close(c, interrupted ? "interrupted" : "server closed");
+	free(line);
 	if (lost)
 		fprintf(stderr, "sockbin: %s closed the connection\n",
 		    c->server);

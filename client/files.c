@@ -207,6 +207,7 @@ cmd_pingpong(struct client *c, int argc, char **argv)
 	char data[1200], answer[512], hex[65], *end, *text;
 	size_t len;
 	long rounds, i;
+	int ponged;
 
 	if (argc != 2)
 		errx(EXIT_USAGE, "usage: sockbin pingpong FILE ROUNDS");
@@ -228,7 +229,15 @@ cmd_pingpong(struct client *c, int argc, char **argv)
 		text = (char *)file_read(argv[0], &len, hex);
 		printf("round %ld: wrote '%s', got _code3g, the file says "
 		    "'%.*s'\n", i, data, (int)len, text);
+		ponged = len == 4 && memcmp(text, "pong", 4) == 0;
 		free(text);
+		/* The server answered, but not through this file. */
+		if (!ponged) {
+			link_close(c, "check failed");
+			fprintf(stderr, "sockbin: %s does not say 'pong': is it "
+			    "the server's [pingpong] file?\n", argv[0]);
+			return EXIT_REFUSED;
+		}
 	}
 	link_close(c, "done");
 	return 0;

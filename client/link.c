@@ -66,8 +66,10 @@ link_io_read(void *ctx, void *buf, size_t len)
 {
 	struct client *c = ctx;
 
-	if (!link_wait(c->fd, POLLIN, CLIENT_REPLY_MS))
+	if (!link_wait(c->fd, POLLIN, CLIENT_REPLY_MS)) {
+		errno = ETIMEDOUT;
 		return -1;
+	}
 	return recv(c->fd, buf, len, 0);
 }
 
@@ -363,12 +365,19 @@ link_recv_reply(struct client *c, char *reply, size_t size)
 	uint32_t len;
 	char *text;
 
+	errno = 0;
 	st = frame_recv(&c->io, LINK_FRAME_MAX, &text, &len);
 	if (st == FRAME_EOF || st == FRAME_TRUNCATED)
 		return -1;
-	if (st != FRAME_OK)
+	if (st == FRAME_TOO_BIG)
+		errx(EXIT_LOST, "%s: a reply of %u bytes, more than %d",
+		    c->server, len, LINK_FRAME_MAX);
+	if (st != FRAME_OK && errno == ETIMEDOUT)
 		errx(EXIT_LOST, "%s: no reply within %d s", c->server,
 		    CLIENT_REPLY_MS / 1000);
+	if (st != FRAME_OK)
+		errx(EXIT_LOST, "%s: connection lost: %s", c->server,
+		    errno ? strerror(errno) : "read failed");
 	strlcpy(reply, text, size);
 	link_log_recv(c, text, len);
 	explicit_bzero(text, len);	/* it may hold a token */

@@ -45,6 +45,28 @@ static const struct command {
 	{ "status",	"",		cmd_status,	0 },
 };
 
+/* What can be told wrong before bothering a server: the number of
+ * arguments, a TEXT too long for one reply, a local file that will not do. */
+static void
+main_check_args(const struct command *cmd, int argc, char **argv)
+{
+	const char *p;
+	int words = 0;
+
+	for (p = cmd->args; *p != '\0'; p += strcspn(p, " "),
+	    p += strspn(p, " "))
+		words++;
+	if (argc != words)
+		errx(EXIT_USAGE, "usage: sockbin %s%s%s", cmd->name,
+		    words ? " " : "", cmd->args);
+	if (strncmp(cmd->args, "TEXT", 4) == 0 &&
+	    strlen(argv[0]) > CLIENT_TEXT_MAX)
+		errx(EXIT_USAGE, "%s: TEXT is %zu bytes, at most %d", cmd->name,
+		    strlen(argv[0]), CLIENT_TEXT_MAX);
+	if (cmd->file_access != 0 && access(argv[0], cmd->file_access) == -1)
+		err(EXIT_USAGE, "%s", argv[0]);
+}
+
 static void __attribute__((noreturn))
 usage(int status)
 {
@@ -141,10 +163,7 @@ main(int argc, char *argv[])
 	if (log_open(c.cfg.log, "sockbin", 1024, err_buf, sizeof(err_buf)) ==
 	    -1)
 		warnx("no client log: %s", err_buf);
-	/* A local file that will not do: said before bothering a server. */
-	if (cmd->file_access != 0 && argc > 1 &&
-	    access(argv[1], cmd->file_access) == -1)
-		err(EXIT_USAGE, "%s", argv[1]);
+	main_check_args(cmd, argc - 1, argv + 1);
 	link_open(&c);
 	return cmd->run(&c, argc - 1, argv + 1);
 }

@@ -146,6 +146,9 @@ prompt_password(struct client *c, const char *question, char *buf,
 	if (!isatty(STDIN_FILENO))
 		errx(EXIT_USAGE, "no terminal to ask for the password on: use "
 		    "--password-stdin");
-	if (readpassphrase(question, buf, size, RPP_REQUIRE_TTY) == NULL)
+	/* End of input (^D) gives an empty answer too; no password is
+	 * empty, and an empty one must not be sent (nor count as a try). */
+	if (readpassphrase(question, buf, size, RPP_REQUIRE_TTY) == NULL ||
+	    buf[0] == '\0')
 		errx(EXIT_USAGE, "no password given");
 }

@@ -29,6 +29,10 @@
 #define EXIT_LOST	4	/* timeout, or the connection was lost */
 
 #define CLIENT_REPLY_MS		30000	/* how long a reply may take */
+/* echo and mirror TEXT: its reply (reversed, case-mapped, signed) still
+ * fits a reply buffer and the link's line buffer. */
+#define CLIENT_TEXT_MAX		4096
+#define CLIENT_REPLY_MAX	8192
 
 struct client_config {
 	/* [server] */

@@ -142,6 +142,16 @@ Test(client, usage_and_config_errors_are_status_2)
 	    sizeof(out)), 2);
 	cr_assert_str_eq(out, "sockbin: /nonexistent/sockbin.ini: No such "
 	    "file or directory\n");
+	/* Told before any server is tried (none listens on 21990). */
+	cr_assert_eq(run_client("-p 21990 echo", out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "sockbin: usage: sockbin echo TEXT\n");
+	cr_assert_eq(run_client("-p 21990 pingpong x", out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "sockbin: usage: sockbin pingpong FILE "
+	    "ROUNDS\n");
+	cr_assert_eq(run_client("-p 21990 echo \"$(head -c 5000 /dev/zero | "
+	    "tr '\\0' x)\"", out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "sockbin: echo: TEXT is 5000 bytes, at most "
+	    "4096\n");
 }
 
 Test(client, echo_and_mirror_in_session)
@@ -177,6 +187,11 @@ Test(client, mirror_raw)
 	cr_assert_eq(run_client("-p 21930-21939 mirror 'ab\ncd'", out,
 	    sizeof(out)), 0, "%s", out);
 	cr_assert_str_eq(out, "ba!\ndc!\n");
+	/* The raw server's ERR line is a refusal: stderr, status 1. */
+	cr_assert_eq(run_client("-p 21930-21939 mirror "
+	    "\"$(printf 'a\\377b')\"", out, sizeof(out)), 1, "%s", out);
+	cr_assert(strstr(out, ": ERR invalid UTF-8 at byte 1\n") != NULL, "%s",
+	    out);
 }
 
 Test(client, status_shows_the_scoreboard)
@@ -271,6 +286,12 @@ Test(client, pingpong_rounds)
 	    "_code3g, the file says 'pong'\n") != NULL, "%s", out);
 	cr_assert_eq(h_log_wait(d.log, "pingpong_read", 3, H_WAIT_MS), 0);
 	cr_assert_eq(h_log_count(d.log, "pingpong_read"), 3);
+	/* Not the server's file: _code3g comes, but never a pong here. */
+	snprintf(args, sizeof(args), "-p 21980-21989 pingpong %s/other 1",
+	    d.dir);
+	cr_assert_eq(run_in(d.dir, NULL, args, out, sizeof(out)), 1, "%s",
+	    out);
+	cr_assert(strstr(out, "/other does not say 'pong'") != NULL, "%s", out);
 }
 
 Test(client, ident_raw_then_known)

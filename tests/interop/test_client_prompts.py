@@ -170,6 +170,13 @@ class ClientPrompts(unittest.TestCase):
         self.assertNotIn(b"s3cret", t.seen)
         self.assertEqual(t.status(), 0)
 
+    def test_end_of_input_at_the_password(self):
+        t = self.client("-H", "127.0.0.1", "-p", str(self.port), "login", "frank")
+        t.expect("Password: ")
+        t.send("\x04")                            # ^D: no password
+        t.expect("sockbin: no password given")
+        self.assertEqual(t.status(), 2)
+
     def test_chat_lost_when_the_server_stops(self):
         t = self.client("-H", "127.0.0.1", "-p", str(self.port), "chat")
         t.expect("> ")
