@@ -1,5 +1,7 @@
 /* config.c -- sockbind's configuration: defaults, key table, cross-checks. */
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "daemon/config.h"
 #include "daemon/service.h"
@@ -11,6 +13,20 @@
 #define P(sec, k, def, field)	CONF_PATH_KEY(sec, k, def, struct config, field)
 
 /* The defaults here are the ones docs/sockbind.ini.5 documents. */
+/* A user= that does not exist is a configuration error, found by -n
+ * too, not a failure after the port is bound. */
+static int
+config_check_user(const char *value, char *why, size_t whylen)
+{
+	if (value[0] != '\0' && getpwnam(value) == NULL) {
+		snprintf(why, whylen, "no such user '%s'", value);
+		return -1;
+	}
+	return 0;
+}
+
+#define CONFIG_START_DEFAULT	"4"
+
 const struct conf_key config_keys[] = {
 	S("listen", "*", listen, net_check_listen),
 	I("server", "port_min", "65430", 1, 65535, port_min),
@@ -18,8 +34,8 @@ const struct conf_key config_keys[] = {
 	S("service", "session", service, service_check_name),
 	P("server", "port_file", "/run/sockbind/sockbind.port", port_file),
 	P("server", "pidfile", "/run/sockbind/sockbind.pid", pidfile),
-	S("user", "", user, NULL),
-	I("pool", "start", "4", 1, CONFIG_WORKERS_MAX, start),
+	S("user", "", user, config_check_user),
+	I("pool", "start", CONFIG_START_DEFAULT, 1, CONFIG_WORKERS_MAX, start),
 	I("pool", "min_spare", "2", 0, CONFIG_WORKERS_MAX, min_spare),
 	I("pool", "max_spare", "8", 1, CONFIG_WORKERS_MAX, max_spare),
 	I("pool", "max_workers", "64", 1, CONFIG_WORKERS_MAX, max_workers),
@@ -70,6 +86,11 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		    "max_spare (%d)", path, cfg->min_spare, cfg->max_spare);
 		return -1;
 	}
+	/* "max_workers = 1" alone makes an iterative server: the default
+	 * start follows it down; a start set above it is an error. */
+	if (cfg->start > cfg->max_workers &&
+	    cfg->start == atoi(CONFIG_START_DEFAULT))
+		cfg->start = cfg->max_workers;
 	if (cfg->start > cfg->max_workers) {
 		snprintf(err, errlen, "%s: [pool] start: %d is above "
 		    "max_workers (%d)", path, cfg->start, cfg->max_workers);

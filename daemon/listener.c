@@ -70,14 +70,18 @@ listener_bind(const char *addr, int port_min, int port_max, int slice_ms,
     void (*on_skip)(int), struct sockaddr_storage *bound, int *why,
     char *err, size_t errlen)
 {
-	char range[NET_PORTRANGELEN];
+	char range[NET_PORTRANGELEN], what[256];
 	int port, fd;
 
+	net_port_range(port_min, port_max, range);
 	for (port = port_min; port <= port_max; port++) {
-		fd = listener_try(addr, port, slice_ms, bound, err, errlen);
+		fd = listener_try(addr, port, slice_ms, bound, what,
+		    sizeof(what));
 		if (fd >= 0)
 			return fd;
 		if (fd == -1) {
+			/* One line that names the range too. */
+			snprintf(err, errlen, "port range %s: %s", range, what);
 			*why = LISTENER_ERROR;
 			return -1;
 		}
@@ -86,6 +90,6 @@ listener_bind(const char *addr, int port_min, int port_max, int slice_ms,
 	}
 	*why = LISTENER_ALL_IN_USE;
 	snprintf(err, errlen, "no free port in %s %s: every port is in use",
-	    addr, net_port_range(port_min, port_max, range));
+	    addr, range);
 	return -1;
 }

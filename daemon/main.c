@@ -23,6 +23,7 @@
 #include "daemon/service.h"
 #include "daemon/sockbind.h"
 #include "daemon/store.h"
+#include "shared/conf.h"
 #include "shared/log.h"
 
 #ifndef SOCKBIND_CONF
@@ -92,6 +93,23 @@ main_remove_file(const char *path, int result)
 		    strerror(errno));
 }
 
+/* A start-up that fails after the port file and pidfile exist (a store
+ * that cannot be opened, a failed privilege drop) leaves neither behind:
+ * fatal() exits through here. Forked children never own them. */
+static pid_t	files_owner;
+
+static void
+main_remove_files(void)
+{
+	if (files_owner != getpid())
+		return;
+	files_owner = 0;
+	if (env.cfg.port_file[0] != '\0')
+		main_remove_file(env.cfg.port_file, unlink(env.cfg.port_file));
+	if (env.pidfh != NULL)
+		main_remove_file(env.cfg.pidfile, pidfile_remove(env.pidfh));
+}
+
 static void
 main_drop_privileges(const char *user)
 {
@@ -127,6 +145,7 @@ main(int argc, char *argv[])
 	int ch, daemonize = 0, check_only = 0, why, status;
 	pid_t other;
 	char err[1024];
+	static char start_dir[PATH_MAX], abs_config[2 * PATH_MAX];
 
 	master_block_signals();
 	setproctitle_init(argc, argv, environ);
@@ -152,6 +171,17 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage(EXIT_CONFIG);
+	/* -d takes us to /: a reload must still find the file and resolve
+	 * its relative paths from where we started. */
+	if (getcwd(start_dir, sizeof(start_dir)) == NULL)
+		errx(EXIT_CONFIG, "getcwd: %s", strerror(errno));
+	conf_set_base_dir(start_dir);
+	if (config_path[0] != '/') {
+		if ((size_t)snprintf(abs_config, sizeof(abs_config), "%s/%s",
+		    start_dir, config_path) >= sizeof(abs_config))
+			errx(EXIT_CONFIG, "%s: path too long", config_path);
+		config_path = abs_config;
+	}
 
 	if (config_load(config_path, cfg, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);
@@ -190,6 +220,8 @@ main(int argc, char *argv[])
 	    ((struct sockaddr_in *)&bound)->sin_port :
 	    ((struct sockaddr_in6 *)&bound)->sin6_port);
 	main_write_port_file(cfg->port_file, env.port);
+	files_owner = getpid();
+	atexit(main_remove_files);
 	log_event("start", "version=%s pid=%d port=%d address=%s service=%s "
 	    "config=%s", SOCKBIND_VERSION, (int)getpid(), env.port,
 	    env.bound, cfg->service, config_path);
@@ -204,16 +236,13 @@ main(int argc, char *argv[])
 	if (daemonize) {
 		if (daemon(0, 0) == -1)
 			fatal("daemon");
+		files_owner = getpid();
 		log_event("daemon", "pid=%d", (int)getpid());
 	}
 	if (env.pidfh != NULL && pidfile_write(env.pidfh) == -1)
 		fatal("pidfile %s", cfg->pidfile);
 
 	status = master_run(&env);
-
-	if (cfg->port_file[0] != '\0')
-		main_remove_file(cfg->port_file, unlink(cfg->port_file));
-	if (env.pidfh != NULL)
-		main_remove_file(cfg->pidfile, pidfile_remove(env.pidfh));
+	main_remove_files();
 	return status;
 }

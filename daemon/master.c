@@ -440,6 +440,9 @@ master_reload(void)
 	int i;
 
 	sd_notify(0, "RELOADING=1");
+	/* Clean, so KEEP() compares strings, not what a refused load left
+	 * after them. */
+	memset(&next, 0, sizeof(next));
 	if (config_load(env->config_path, &next, err, sizeof(err)) == -1) {
 		log_text("reload_refused", err, strlen(err), "config=%s",
 		    env->config_path);

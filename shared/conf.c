@@ -18,6 +18,13 @@
 
 /* iniparser reports syntax errors through a callback; keep the first. */
 static char	parse_error[256];
+static char	base_dir[PATH_MAX];	/* "": the current directory */
+
+void
+conf_set_base_dir(const char *dir)
+{
+	strlcpy(base_dir, dir, sizeof(base_dir));
+}
 
 static int
 conf_parse_error(const char *fmt, ...)
@@ -75,7 +82,9 @@ conf_set(const struct conf_key *k, const char *value, void *dst, char *why,
 			return -1;
 		if (k->type == CONF_PATH && value[0] != '\0' &&
 		    value[0] != '/') {
-			if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			if (base_dir[0] != '\0')
+				strlcpy(cwd, base_dir, sizeof(cwd));
+			else if (getcwd(cwd, sizeof(cwd)) == NULL) {
 				snprintf(why, whylen, "relative path: %s",
 				    strerror(errno));
 				return -1;

@@ -10,7 +10,9 @@
  * err: "FILE: [section] key: what is wrong", where every control character
  * the file put in it (a CR, an escape) shows as '?'. Strings live inside the struct
  * (fixed-size arrays), so a config is copied and freed like a plain value.
- * Relative CONF_PATH values are made absolute against the current directory.
+ * Relative CONF_PATH values are made absolute against the directory given to
+ * conf_set_base_dir(), or else the current one: a daemon that changes
+ * directory (daemon(3) goes to /) keeps resolving them as it started.
  */
 #ifndef SOCKBIN_CONF_H
 #define SOCKBIN_CONF_H
@@ -54,5 +56,6 @@ int	conf_load(const char *path, const struct conf_key *keys, size_t nkeys,
 int	conf_check_utf8(const char *value, char *why, size_t whylen);
 int	conf_defaults(const struct conf_key *keys, size_t nkeys, void *dst,
 	    char *err, size_t errlen);
+void	conf_set_base_dir(const char *dir);
 
 #endif

@@ -118,8 +118,27 @@ Test(start, other_bind_error_names_address)
 	h_spawn(&d, NULL, NULL);
 	status = h_wait_exit(&d, H_WAIT_MS);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-	cr_assert_str_eq(d.err, "sockbind: cannot listen on 192.0.2.1:21020: "
-	    "Cannot assign requested address\n");
+	cr_assert_str_eq(d.err, "sockbind: port range 21020-21022: cannot "
+	    "listen on 192.0.2.1:21020: Cannot assign requested address\n");
+}
+
+/* Fails after the port is bound (a store that cannot be opened): no port
+ * file nor pidfile is left behind to point at a dead daemon. */
+Test(start, late_failure_leaves_no_files)
+{
+	struct h_daemon d = { 0 };
+	const char *const over[] = { "server.service=ident",
+	    "store.path=/nonexistent/dir/sockbind.db", NULL };
+	int status;
+
+	h_config(&d, 21140, 21149, over);
+	h_spawn(&d, NULL, NULL);
+	status = h_wait_exit(&d, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	cr_assert(strstr(d.err, "unable to open database file") != NULL,
+	    "%s", d.err);
+	cr_assert_eq(access(d.port_file, F_OK), -1, "port file left");
+	cr_assert_eq(access(d.pidfile, F_OK), -1, "pidfile left");
 }
 
 static void
@@ -191,6 +210,12 @@ Test(start, config_inconsistent)
 {
 	expect_config_error("[pool]\nstart = 10\nmax_workers = 4\n",
 	    "%s: [pool] start: 10 is above max_workers (4)\n");
+}
+
+Test(start, config_unknown_user)
+{
+	expect_config_error("[server]\nuser = no-such-user-here\n",
+	    "%s: [server] user: no such user 'no-such-user-here'\n");
 }
 
 Test(start, check_only)
@@ -284,6 +309,54 @@ Test(start, daemonizes_with_pidfile)
 	while (!h_gone(pid) && h_now_ms() < deadline)
 		h_pause_ms(10);
 	cr_assert(h_gone(pid), "daemon %d still running", (int)pid);
+}
+
+/* daemon(3) takes the daemon to /: a reload still reads the relative -c
+ * path, and relative paths in the file, from the directory it started in. */
+Test(start, daemon_reload_keeps_relative_paths)
+{
+	const char *bin = getenv("SOCKBIND_BIN");
+	char dir[] = "/tmp/sockbind-rel.XXXXXX", cmd[PATH_MAX * 2];
+	char path[PATH_MAX + 32], *text = NULL;
+	pid_t pid = 0;
+	long deadline;
+	FILE *fp;
+
+	cr_assert_not_null(bin);
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/rel.ini", dir);
+	cr_assert_not_null(fp = fopen(path, "w"));
+	fprintf(fp, "[server]\nlisten = 127.0.0.1\nport_min = 21130\n"
+	    "port_max = 21139\nservice = echo\nport_file = sb.port\n"
+	    "pidfile = sb.pid\n[log]\npath = sb.log\n");
+	fclose(fp);
+	snprintf(cmd, sizeof(cmd), "cd '%s' && '%s' -d -c rel.ini "
+	    ">/dev/null 2>&1", dir, bin);
+	cr_assert_eq(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/sb.pid", dir);
+	deadline = h_now_ms() + H_WAIT_MS;
+	while (pid <= 0 && h_now_ms() < deadline) {
+		if ((text = h_slurp(path, NULL)) != NULL) {
+			pid = atoi(text);
+			free(text);
+		}
+		h_pause_ms(10);
+	}
+	cr_assert_gt(pid, 0, "no pid in %s", path);
+	snprintf(path, sizeof(path), "%s/sb.log", dir);
+	cr_assert_eq(h_log_wait(path, " worker_start ", 1, H_WAIT_MS), 0);
+	cr_assert_eq(kill(pid, SIGHUP), 0);
+	cr_assert_eq(h_log_wait(path, " reload config=", 1, H_WAIT_MS), 0,
+	    "no reload in %s", path);
+	cr_assert_eq(h_log_count(path, " reload_refused "), 0);
+	cr_assert_eq(h_log_count(path, " reload_kept "), 0);
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	deadline = h_now_ms() + H_WAIT_MS;
+	while (!h_gone(pid) && h_now_ms() < deadline)
+		h_pause_ms(10);
+	cr_assert(h_gone(pid), "daemon %d still running", (int)pid);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	(void)system(cmd);
 }
 
 /* Play systemd: a datagram socket in NOTIFY_SOCKET gets sd_notify(). */
