@@ -275,14 +275,44 @@ Test(start, pidfile_refuses_second_instance)
 	cr_assert_eq(access(a.port_file, F_OK), -1, "port file left behind");
 }
 
+/* The pid a daemonized sockbind writes into its pidfile, waited for. */
+static pid_t
+daemon_pid(const char *pidfile)
+{
+	long deadline = h_now_ms() + H_WAIT_MS;
+	pid_t pid = 0;
+	char *text;
+
+	while (pid <= 0 && h_now_ms() < deadline) {
+		if ((text = h_slurp(pidfile, NULL)) != NULL) {
+			pid = atoi(text);
+			free(text);
+		}
+		if (pid <= 0)
+			h_pause_ms(10);
+	}
+	cr_assert_gt(pid, 0, "no pid in %s", pidfile);
+	return pid;
+}
+
+/* SIGTERM a daemon that is no child of ours; wait until it is gone. */
+static void
+daemon_stop(pid_t pid)
+{
+	long deadline = h_now_ms() + H_WAIT_MS;
+
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	while (!h_gone(pid) && h_now_ms() < deadline)
+		h_pause_ms(10);
+	cr_assert(h_gone(pid), "daemon %d still running", (int)pid);
+}
+
 Test(start, daemonizes_with_pidfile)
 {
 	struct h_daemon d = { 0 };
 	const char *const dflag[] = { "-d", NULL };
-	pid_t pid = 0;
-	char *text;
+	pid_t pid;
 	int status, fd;
-	long deadline;
 
 	h_config(&d, 21060, 21069, NULL);
 	h_spawn(&d, dflag, NULL);
@@ -290,25 +320,13 @@ Test(start, daemonizes_with_pidfile)
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	    "the foreground parent exits 0 once the daemon runs");
 	cr_assert(strstr(d.out, "listening on 127.0.0.1:2106") != NULL);
-	deadline = h_now_ms() + H_WAIT_MS;
-	while (pid <= 0 && h_now_ms() < deadline) {
-		if ((text = h_slurp(d.pidfile, NULL)) != NULL) {
-			pid = atoi(text);
-			free(text);
-		}
-		h_pause_ms(10);
-	}
-	cr_assert_gt(pid, 0, "no pid in %s", d.pidfile);
+	pid = daemon_pid(d.pidfile);
 	cr_assert_neq(pid, d.pid);
 	fd = h_connect(21060);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(h_echo(fd, "daemon\n", H_WAIT_MS), 0);
 	close(fd);
-	cr_assert_eq(kill(pid, SIGTERM), 0);
-	deadline = h_now_ms() + H_WAIT_MS;
-	while (!h_gone(pid) && h_now_ms() < deadline)
-		h_pause_ms(10);
-	cr_assert(h_gone(pid), "daemon %d still running", (int)pid);
+	daemon_stop(pid);
 }
 
 /* daemon(3) takes the daemon to /: a reload still reads the relative -c
@@ -317,9 +335,8 @@ Test(start, daemon_reload_keeps_relative_paths)
 {
 	const char *bin = getenv("SOCKBIND_BIN");
 	char dir[] = "/tmp/sockbind-rel.XXXXXX", cmd[PATH_MAX * 2];
-	char path[PATH_MAX + 32], *text = NULL;
-	pid_t pid = 0;
-	long deadline;
+	char path[PATH_MAX + 32];
+	pid_t pid;
 	FILE *fp;
 
 	cr_assert_not_null(bin);
@@ -334,15 +351,7 @@ Test(start, daemon_reload_keeps_relative_paths)
 	    ">/dev/null 2>&1", dir, bin);
 	cr_assert_eq(system(cmd), 0);
 	snprintf(path, sizeof(path), "%s/sb.pid", dir);
-	deadline = h_now_ms() + H_WAIT_MS;
-	while (pid <= 0 && h_now_ms() < deadline) {
-		if ((text = h_slurp(path, NULL)) != NULL) {
-			pid = atoi(text);
-			free(text);
-		}
-		h_pause_ms(10);
-	}
-	cr_assert_gt(pid, 0, "no pid in %s", path);
+	pid = daemon_pid(path);
 	snprintf(path, sizeof(path), "%s/sb.log", dir);
 	cr_assert_eq(h_log_wait(path, " worker_start ", 1, H_WAIT_MS), 0);
 	cr_assert_eq(kill(pid, SIGHUP), 0);
@@ -350,11 +359,7 @@ Test(start, daemon_reload_keeps_relative_paths)
 	    "no reload in %s", path);
 	cr_assert_eq(h_log_count(path, " reload_refused "), 0);
 	cr_assert_eq(h_log_count(path, " reload_kept "), 0);
-	cr_assert_eq(kill(pid, SIGTERM), 0);
-	deadline = h_now_ms() + H_WAIT_MS;
-	while (!h_gone(pid) && h_now_ms() < deadline)
-		h_pause_ms(10);
-	cr_assert(h_gone(pid), "daemon %d still running", (int)pid);
+	daemon_stop(pid);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	(void)system(cmd);
 }
