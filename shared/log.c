@@ -57,6 +57,8 @@ static void	(*fault_hook)(const char *, size_t);
 
 static int	log_lock(void);
 static int	log_write_all(const char *, size_t);
+static int	log_write_note(const char *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 static void	log_write(const char *, size_t);
 static void	log_unlock(void);
 static int	log_open_file(const char *, char *, size_t);
@@ -241,6 +243,28 @@ log_follow_reopen(void)
 	generation = shared->generation;
 }
 
+/* Write a record of our own with the lock held (log_event() would take
+ * it again): 0, or -1 when it could not be written. */
+static int
+log_write_note(const char *event, const char *fmt, ...)
+{
+	char note[PATH_MAX + 160], ts[TIMEFMT_ISO8601_LEN];
+	size_t n, room;
+	va_list ap;
+	int m;
+
+	timefmt_now(ts);
+	n = (size_t)snprintf(note, sizeof(note), "%s %s[%d] %s ", ts, ident,
+	    (int)log_pid, event);
+	room = sizeof(note) - n - 1;		/* the newline's byte kept */
+	va_start(ap, fmt);
+	m = vsnprintf(note + n, room, fmt, ap);
+	va_end(ap);
+	n += m < 0 ? 0 : (size_t)m < room ? (size_t)m : room - 1;
+	note[n++] = '\n';
+	return log_write_all(note, (size_t)n);
+}
+
 /*
  * The lock's holder died with it: it may have died inside its write(2),
  * which the kernel stops between pages on a SIGKILL, leaving the start of a
@@ -252,35 +276,30 @@ log_follow_reopen(void)
 static void
 log_repair_tail(void)
 {
-	char buf[4096], ts[TIMEFMT_ISO8601_LEN], note[256];
+	char buf[4096], *nl;
 	struct stat st;
 	off_t end, pos;
-	ssize_t n, i;
-	int len;
+	ssize_t n;
 
 	log_follow_reopen();
 	if (fstat(log_fdesc, &st) == -1 || st.st_size == 0)
 		return;
 	end = pos = st.st_size;
 	while (pos > 0) {
-		n = pos < (off_t)sizeof(buf) ? (ssize_t)pos : (ssize_t)sizeof(buf);
+		n = pos < (off_t)sizeof(buf) ? (ssize_t)pos :
+		    (ssize_t)sizeof(buf);
 		if (pread(log_fdesc, buf, n, pos - n) != n)
 			return;		/* cannot tell: leave it alone */
-		for (i = n; i > 0 && buf[i - 1] != '\n'; i--)
-			;
-		if (i > 0) {
-			pos = pos - n + i;
+		pos -= n;
+		if ((nl = memrchr(buf, '\n', n)) != NULL) {
+			pos += nl - buf + 1;
 			break;
 		}
-		pos -= n;
 	}
 	if (pos == end || ftruncate(log_fdesc, pos) == -1)
 		return;
-	timefmt_now(ts);
-	len = snprintf(note, sizeof(note), "%s %s[%d] log_repaired "
-	    "dropped_bytes=%lld reason=\"a writer died in the middle of a "
-	    "record\"\n", ts, ident, (int)log_pid, (long long)(end - pos));
-	(void)log_write_all(note, (size_t)len);
+	(void)log_write_note("log_repaired", "dropped_bytes=%lld reason=\"a "
+	    "writer died in the middle of a record\"", (long long)(end - pos));
 }
 
 /*
@@ -377,24 +396,16 @@ log_report_loss(void)
 static void
 log_write_locked(const char *buf, size_t len)
 {
-	char note[PATH_MAX + 160], ts[TIMEFMT_ISO8601_LEN];
-	int n;
-
 	log_follow_reopen();
 	if (pending_lost > 0) {
 		shared->lost += pending_lost;
 		shared->lost_errno = ENOBUFS;
 		pending_lost = 0;
 	}
-	if (shared->lost > 0) {
-		timefmt_now(ts);
-		n = snprintf(note, sizeof(note),
-		    "%s %s[%d] log_resumed lost=%lu reason=\"%s\"\n", ts,
-		    ident, (int)log_pid, shared->lost,
-		    strerror(shared->lost_errno));
-		if (log_write_all(note, n) == 0)
-			shared->lost = 0;
-	}
+	if (shared->lost > 0 && log_write_note("log_resumed",
+	    "lost=%lu reason=\"%s\"", shared->lost,
+	    strerror(shared->lost_errno)) == 0)
+		shared->lost = 0;
 	if (fault_hook != NULL)
 		fault_hook(buf, len);
 	if (log_write_all(buf, len) == -1) {
@@ -422,18 +433,11 @@ log_pending_add(const char *buf, size_t len)
 static void
 log_reopen_locked(void)
 {
-	char err[PATH_MAX + 64];
-	int fd;
-
 	if (pending_path[0] != '\0')
 		strlcpy(shared->path, pending_path, sizeof(shared->path));
 	pending_path[0] = '\0';
 	shared->generation++;
-	if ((fd = log_open_file(shared->path, err, sizeof(err))) != -1) {
-		close(log_fdesc);
-		log_fdesc = fd;
-	}
-	generation = shared->generation;
+	log_follow_reopen();
 	pending_reopen = 0;
 }
 
