@@ -79,6 +79,26 @@ def files_under(top):
     return sorted(out)
 
 
+def reachable_by(user, path):
+    """Whether user can read path: a checkout under a 0700 directory (a
+    home, a mktemp -d) is out of reach of nobody."""
+    return subprocess.run(["setpriv", "--reuid=" + user, "--regid=" + user,
+                           "--clear-groups", "test", "-r", path],
+                          stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+def copy_for(user, tmp, path):
+    """path itself if user can reach it, else a copy in tmp (a TempDir),
+    so that a test run as nobody runs the same file from anywhere."""
+    if reachable_by(user, path):
+        return path
+    copy = os.path.join(tmp, os.path.basename(path))
+    shutil.copy2(path, copy)
+    os.chmod(copy, 0o755)
+    return copy
+
+
 class TempDir:
     """A temporary directory others can enter (for tests run as nobody)."""
 

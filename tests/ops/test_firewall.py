@@ -8,7 +8,7 @@ import subprocess
 import unittest
 import xml.etree.ElementTree as ET
 
-from opslib import ROOT, TempDir, config_defaults
+from opslib import ROOT, TempDir, config_defaults, copy_for
 
 SCRIPT = os.path.join(ROOT, "systemd", "sockbind-firewall")
 SAMPLE = os.path.join(ROOT, "etc", "sockbind.ini")
@@ -29,8 +29,8 @@ exit "${FAKE_STATUS:-0}"
 """
 
 
-def run(args, env=None, user=None):
-    cmd = [SCRIPT] + args
+def run(args, env=None, user=None, script=SCRIPT):
+    cmd = [script] + args
     if user is not None:
         cmd = ["setpriv", "--reuid=" + user, "--regid=" + user,
                "--clear-groups"] + cmd
@@ -201,10 +201,18 @@ class Refusals(unittest.TestCase):
             user = nobody_ids()[0]
         else:
             user = None
+        with TempDir() as tmp:
+            self.refused_not_root(user, tmp)
+
+    def refused_not_root(self, user, tmp):
+        script, sample = SCRIPT, SAMPLE
+        if user is not None:
+            script = copy_for(user, tmp, SCRIPT)
+            sample = copy_for(user, tmp, SAMPLE)
         for action in ("open", "close", "show"):
             with self.subTest(action=action):
-                status, out, err = run(["-c", SAMPLE, action], env=self.env,
-                                       user=user)
+                status, out, err = run(["-c", sample, action], env=self.env,
+                                       user=user, script=script)
                 self.assertEqual((status, out), (1, ""))
                 self.assertEqual(len(err.splitlines()), 1, err)
                 self.assertIn("root", err)

@@ -14,7 +14,7 @@ import time
 import unittest
 
 from opslib import (BUILD, ROOT, SOCKBIN, SOCKBIND, TempDir, config_defaults,
-                    make, read_unit, unit_values)
+                    copy_for, make, read_unit, unit_values)
 
 SYSTEMD = os.path.join(ROOT, "systemd")
 ANALYZE = shutil.which("systemd-analyze")
@@ -227,10 +227,11 @@ path = {tmp}/sockbind.log
     trace = os.path.join(tmp, "trace")
     # As the service does: not as root (SQLite, for one, calls fchown as
     # root only).
-    user = []
+    user, daemon = [], SOCKBIND
     if os.geteuid() == 0:
         user = ["-u", "nobody"]
         os.chown(tmp, pwd.getpwnam("nobody").pw_uid, -1)
+        daemon = copy_for("nobody", tmp, SOCKBIND)
     # Play systemd's notification socket, so that sd_notify() is traced.
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(os.path.join(tmp, "notify"))
@@ -239,7 +240,7 @@ path = {tmp}/sockbind.log
     # batch), which the daemon then has no call to make for.
     proc = subprocess.Popen(["chrt", "--batch", "0",
                              "strace", "-f", "-qq", "-o", trace] + user +
-                            [SOCKBIND, "-c", conf], stdout=subprocess.PIPE,
+                            [daemon, "-c", conf], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, cwd=tmp,
                             env=dict(os.environ, NOTIFY_SOCKET=os.path.join(
                                 tmp, "notify")))
