@@ -105,14 +105,79 @@ upload_verify(struct client *c, const char *reply, int session, size_t len,
 	return 0;
 }
 
+/* The file after UPLOAD, as frames of chunk bytes; the server's reply (its
+ * reason, when it refused a frame and the sending failed) into reply.
+ * Returns 1 when the server took the request and the reply is about the
+ * data, 0 when it refused the request. */
+static int
+upload_session(struct client *c, const char *base, const unsigned char *data,
+    size_t len, const char *hex, size_t chunk, struct progress *p,
+    char *reply, size_t size)
+{
+	char req[1024];
+	size_t off, n;
+
+	snprintf(req, sizeof(req), "UPLOAD %s %zu %s", base, len, hex);
+	if (link_request(c, req, reply, size) == -1)
+		errx(EXIT_LOST, "%s closed the connection", c->server);
+	if (strcmp(reply, "OK ready") != 0)
+		return 0;
+	for (off = 0; off < len; off += n) {
+		n = len - off < chunk ? len - off : chunk;
+		if (frame_send(&c->io, data + off, n) != FRAME_OK)
+			break;	/* what the server said comes next */
+		progress_show(p, off + n, 0);
+	}
+	if (off == len)
+		progress_show(p, len, 1);
+	snprintf(req, sizeof(req), "[%zu of %zu bytes of %s]", off, len, base);
+	link_log_send(c, req, strlen(req));
+	if (link_recv_reply(c, reply, size) == -1)
+		errx(EXIT_LOST, off == len ? "%s closed the connection" :
+		    "%s: upload cut", c->server);
+	return 1;
+}
+
+/* The max_frame of an "ERR 413 frame of N bytes exceeds max_frame M"
+ * reply, or 0. */
+static size_t
+upload_max_frame(const char *reply)
+{
+	unsigned long frame, max;
+
+	if (sscanf(reply, "ERR 413 frame of %lu bytes exceeds max_frame %lu",
+	    &frame, &max) != 2 || max == 0 || max >= frame)
+		return 0;
+	return max;
+}
+
+static void
+upload_raw(struct client *c, const unsigned char *data, size_t len,
+    struct progress *p, char *reply, size_t size)
+{
+	size_t off, n;
+	ssize_t got;
+
+	for (off = 0; off < len; off += n) {
+		n = len - off < UPLOAD_CHUNK ? len - off : UPLOAD_CHUNK;
+		link_send(c, data + off, n, "[file data]");
+		progress_show(p, off + n, 0);
+	}
+	progress_show(p, len, 1);
+	shutdown(c->fd, SHUT_WR);
+	got = link_recv_line(c, reply, size, CLIENT_REPLY_MS);
+	if (got < 0)
+		errx(EXIT_LOST, "%s: no reply to the upload", c->server);
+	link_log_recv(c, reply, (size_t)got);
+}
+
 int
 cmd_upload(struct client *c, int argc, char **argv)
 {
-	char hex[65], reply[1024], req[1024], *path, *base;
+	char hex[65], reply[1024], *path, *base;
 	struct progress p = { isatty(STDERR_FILENO), 0, 0, 0 };
 	unsigned char *data;
-	size_t len, off, chunk;
-	ssize_t n;
+	size_t len, max;
 	int r;
 
 	if (argc != 1)
@@ -124,37 +189,23 @@ cmd_upload(struct client *c, int argc, char **argv)
 	if ((path = strdup(argv[0])) == NULL)
 		err(EXIT_USAGE, "strdup");
 	base = basename(path);
-	if (c->proto == PROTO_SESSION) {
-		snprintf(req, sizeof(req), "UPLOAD %s %zu %s", base, len, hex);
-		if (link_request(c, req, reply, sizeof(reply)) == -1)
-			errx(EXIT_LOST, "%s closed the connection", c->server);
-		if (strcmp(reply, "OK ready") != 0) {
-			link_close(c, "refused");
-			return client_refused(c, reply);
+	if (c->proto == PROTO_RAW)
+		upload_raw(c, data, len, &p, reply, sizeof(reply));
+	else {
+		/* A server whose max_frame is under our frames: once more,
+		 * on a new connection (that one is closed), in its size. */
+		if (upload_session(c, base, data, len, hex, UPLOAD_CHUNK, &p,
+		    reply, sizeof(reply)) == 1 &&
+		    (max = upload_max_frame(reply)) != 0) {
+			fprintf(stderr, "sockbin: %s takes frames of at most "
+			    "%zu bytes: sending again in frames of that size\n",
+			    c->server, max);
+			link_close(c, "frame too big");
+			link_open(c);
+			p.started_ms = timefmt_mono_ms();
+			upload_session(c, base, data, len, hex, max, &p, reply,
+			    sizeof(reply));
 		}
-	}
-	for (off = 0; off < len; off += chunk) {
-		chunk = len - off < UPLOAD_CHUNK ? len - off : UPLOAD_CHUNK;
-		if (c->proto == PROTO_SESSION) {
-			if (frame_send(&c->io, data + off, chunk) != FRAME_OK)
-				errx(EXIT_LOST, "%s: upload cut", c->server);
-		} else
-			link_send(c, data + off, chunk, "[file data]");
-		progress_show(&p, off + chunk, 0);
-	}
-	progress_show(&p, len, 1);
-	if (c->proto == PROTO_SESSION) {
-		snprintf(req, sizeof(req), "[%zu bytes of %s]", len, base);
-		link_log_send(c, req, strlen(req));
-		if (link_recv_reply(c, reply, sizeof(reply)) == -1)
-			errx(EXIT_LOST, "%s closed the connection", c->server);
-	} else {
-		shutdown(c->fd, SHUT_WR);
-		n = link_recv_line(c, reply, sizeof(reply), CLIENT_REPLY_MS);
-		if (n < 0)
-			errx(EXIT_LOST, "%s: no reply to the upload",
-			    c->server);
-		link_log_recv(c, reply, (size_t)n);
 	}
 	r = upload_verify(c, reply, c->proto == PROTO_SESSION, len, hex);
 	link_close(c, "done");

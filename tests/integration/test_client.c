@@ -270,6 +270,39 @@ Test(client, upload_raw)
 	upload_case("server.service=upload", 21970);
 }
 
+/* sockbin sends 64 KiB frames; a server with a smaller max_frame refuses
+ * the first (ERR 413), and the client sends again in frames it takes. */
+Test(client, upload_to_a_small_max_frame)
+{
+	const char *const over[] = { "server.service=session",
+	    "limits.max_frame=4096",
+	    "upload.dir=%D/up", NULL };
+	struct h_daemon d;
+	char out[1024], args[PATH_MAX + 64], file[PATH_MAX + 16], *stored;
+	size_t i, len = 300000;
+	FILE *fp;
+
+	h_start(&d, 22680, 22689, over);
+	snprintf(file, sizeof(file), "%s/big.txt", d.dir);
+	cr_assert_not_null(fp = fopen(file, "w"));
+	for (i = 0; i < len; i++)
+		fputc("0123456789abcdef\n"[i % 17], fp);
+	fclose(fp);
+	snprintf(args, sizeof(args), "-p 22680-22689 upload %s", file);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert(strstr(out, "takes frames of at most 4096 bytes") != NULL,
+	    "%s", out);
+	cr_assert(strstr(out, "stored as big.txt: 300000 bytes") != NULL,
+	    "%s", out);
+	cr_assert_eq(h_log_wait(d.log, "ERR 413 frame of 65536 bytes exceeds "
+	    "max_frame 4096", 1, H_WAIT_MS), 0);
+	snprintf(file, sizeof(file), "%s/up/big.txt", d.dir);
+	stored = h_slurp(file, &i);
+	cr_assert_not_null(stored);
+	cr_assert_eq(i, len);
+	free(stored);
+}
+
 Test(client, pingpong_rounds)
 {
 	const char *const over[] = { "server.service=pingpong",
