@@ -62,6 +62,9 @@ const struct conf_key config_keys[] = {
 	I("auth", "max_failures", "5", 1, 1000, max_failures),
 	I("auth", "failure_window", "300", 1, 86400, failure_window),
 	I("auth", "failure_delay_ms", "500", 0, 10000, failure_delay_ms),
+	I("auth", "max_registrations", "50", 0, 100000, max_registrations),
+	I("auth", "registration_window", "3600", 1, 604800,
+	    registration_window),
 	/* libsodium's interactive limits are the floor. */
 	I("auth", "pwhash_ops", "2", 2, 20, pwhash_ops),
 	I("auth", "pwhash_mem_kib", "65536", 65536, 4194304, pwhash_mem_kib),

@@ -56,6 +56,8 @@ struct config {
 	int	max_failures;
 	int	failure_window;
 	int	failure_delay_ms;
+	int	max_registrations;	/* per address per window; 0: no limit */
+	int	registration_window;
 	int	pwhash_ops;
 	int	pwhash_mem_kib;
 	/* [log] */

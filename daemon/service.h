@@ -109,12 +109,13 @@ enum auth_result {
 	AUTH_TAKEN,		/* the user name exists */
 	AUTH_DENIED,		/* wrong user name or password */
 	AUTH_LOCKED,		/* too many recent failures */
+	AUTH_REG_LIMIT,		/* too many registrations from the address */
 	AUTH_BAD_TOKEN,		/* unknown, expired or revoked */
 	AUTH_STORE,		/* the store failed */
 };
 const char	*auth_result_str(enum auth_result);
-enum auth_result auth_register(const struct config *, const char *user,
-		    const char *password);
+enum auth_result auth_register(struct conn *, const struct config *,
+		    const char *user, const char *password);
 enum auth_result auth_login(struct conn *, const struct config *,
 		    const char *user, const char *password,
 		    char token[AUTH_TOKEN_HEX], int64_t *expires);

@@ -245,18 +245,24 @@ static int
 store_failure_reserve_locked(struct store *s, const char *ukey,
     const char *akey, int64_t since, int max, int64_t now, int64_t *row)
 {
-	int u, a;
+	const char *keys[2] = { akey, ukey };
+	int i, n;
 
-	if ((u = store_failure_count(s, ukey, since)) < 0 ||
-	    (a = store_failure_count(s, akey, since)) < 0)
-		return -1;
-	if (u >= max || a >= max)
-		return 1;
-	if (store_run(s, "INSERT INTO failures (key, at) VALUES (?, ?)",
-	    "ti", NULL, 0, NULL, ukey, now) < 0 ||
-	    store_run(s, "INSERT INTO failures (key, at) VALUES (?, ?)",
-	    "ti", NULL, 0, NULL, akey, now) < 0)
-		return -1;
+	for (i = 0; i < 2 && keys[i] != NULL; i++) {
+		/* Rows out of the window count no more: the table stays the
+		 * size of what the windows hold. */
+		if (store_run(s, "DELETE FROM failures WHERE key = ? AND at "
+		    "<= ?", "ti", NULL, 0, NULL, keys[i], since) < 0 ||
+		    (n = store_failure_count(s, keys[i], since)) < 0)
+			return -1;
+		if (n >= max)
+			return 1;
+	}
+	for (i = 1; i >= 0; i--)	/* the address's row last: *row */
+		if (keys[i] != NULL && store_run(s, "INSERT INTO failures "
+		    "(key, at) VALUES (?, ?)", "ti", NULL, 0, NULL, keys[i],
+		    now) < 0)
+			return -1;
 	*row = sqlite3_last_insert_rowid(s->db);
 	return 0;
 }

@@ -47,7 +47,9 @@ int	store_token_revoke(struct store *, const unsigned char hash[32]);
  * 1 (nothing counted) when the user key or the address key already has max
  * failures after `since`, else counts one for each and returns 0 with the
  * address row in *row. release() undoes it after a good password: the user's
- * failures are cleared, the address keeps its others.
+ * failures are cleared, the address keeps its others. With ukey NULL only
+ * akey is counted (registrations per address). Rows of these keys from
+ * before `since` are deleted on the way.
  */
 int	store_failure_reserve(struct store *, const char *ukey,
 	    const char *akey, int64_t since, int max, int64_t now,

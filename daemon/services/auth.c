@@ -76,6 +76,8 @@ auth_result_str(enum auth_result r)
 		return "denied";
 	case AUTH_LOCKED:
 		return "locked";
+	case AUTH_REG_LIMIT:
+		return "limit";
 	case AUTH_BAD_TOKEN:
 		return "bad_token";
 	case AUTH_STORE:
@@ -84,12 +86,31 @@ auth_result_str(enum auth_result r)
 	return "store_error";
 }
 
+/* Each REGISTER from an address counts, taken name or not: the limit
+ * bounds both the argon2id work and the probing of names. */
+static enum auth_result
+auth_register_counted(struct conn *c, const struct config *cfg,
+    struct store *st)
+{
+	char akey[NET_ADDRSTRLEN + 8];
+	int64_t now = time(NULL), row;
+	int r;
+
+	if (cfg->max_registrations == 0)
+		return AUTH_OK;
+	snprintf(akey, sizeof(akey), "reg:%s", c->host);
+	r = store_failure_reserve(st, NULL, akey, now -
+	    cfg->registration_window, cfg->max_registrations, now, &row);
+	return r < 0 ? AUTH_STORE : r ? AUTH_REG_LIMIT : AUTH_OK;
+}
+
 enum auth_result
-auth_register(const struct config *cfg, const char *user,
+auth_register(struct conn *c, const struct config *cfg, const char *user,
     const char *password)
 {
-	char hash[crypto_pwhash_STRBYTES];
+	char hash[crypto_pwhash_STRBYTES], stored[STORE_HASH_MAX];
 	size_t plen = strlen(password);
+	enum auth_result ar;
 	struct store *st;
 	int r;
 
@@ -99,12 +120,21 @@ auth_register(const struct config *cfg, const char *user,
 		return AUTH_BAD_PASSWORD;
 	if ((st = store_get(cfg->store_path)) == NULL)
 		return AUTH_STORE;
+	if ((ar = auth_register_counted(c, cfg, st)) != AUTH_OK ||
+	    (r = store_user_hash(st, user, stored)) != 0) {
+		/* A taken name is said at once: no hash for nothing. */
+		ar = ar != AUTH_OK ? ar : r < 0 ? AUTH_STORE : AUTH_TAKEN;
+		log_event("auth", "action=register user=%s client=%s "
+		    "result=%s", user, c->peer, auth_result_str(ar));
+		return ar;
+	}
 	if (crypto_pwhash_str(hash, password, plen, auth_ops(cfg),
 	    auth_mem(cfg)) != 0)
 		return AUTH_STORE;	/* out of memory */
 	r = store_user_add(st, user, hash);
-	log_event("auth", "action=register user=%s result=%s", user,
-	    r == 0 ? "ok" : r == STORE_EXISTS ? "taken" : "store_error");
+	log_event("auth", "action=register user=%s client=%s result=%s", user,
+	    c->peer, r == 0 ? "ok" : r == STORE_EXISTS ? "taken" :
+	    "store_error");
 	if (r == STORE_EXISTS)
 		return AUTH_TAKEN;
 	return r == 0 ? AUTH_OK : AUTH_STORE;

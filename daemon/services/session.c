@@ -374,6 +374,10 @@ session_auth_error(struct session *s, enum auth_result r)
 	case AUTH_LOCKED:
 		return session_reply(s, "ERR 429 too many failed logins: try "
 		    "again in %d s", s->cfg->failure_window);
+	case AUTH_REG_LIMIT:
+		return session_reply(s, "ERR 429 too many registrations from "
+		    "your address: at most %d in %d s",
+		    s->cfg->max_registrations, s->cfg->registration_window);
 	case AUTH_BAD_TOKEN:
 		return session_reply(s, "ERR 431 unknown, expired or revoked "
 		    "token");
@@ -394,7 +398,7 @@ verb_register(struct session *s, char *arg)
 	if (session_user_password(arg, &user, &password) == -1)
 		return session_reply(s, "ERR 402 REGISTER needs: user "
 		    "password");
-	if ((r = auth_register(s->cfg, user, password)) != AUTH_OK)
+	if ((r = auth_register(s->c, s->cfg, user, password)) != AUTH_OK)
 		return session_auth_error(s, r);
 	return session_reply(s, "OK registered %s", user);
 }

@@ -493,7 +493,8 @@ h_session_expect(int fd, const char *request, const char *expect, int ms)
 	char reply[4096];
 
 	h_session_ask(fd, request, reply, sizeof(reply), ms);
-	cr_assert_str_eq(reply, expect, "request '%s'", request);
+	cr_assert_str_eq(reply, expect, "request '%s': '%s'", request,
+	    reply);
 }
 
 /* Parse /proc/PID/stat: state and parent pid (the name may hold ")"). */

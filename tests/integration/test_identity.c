@@ -300,6 +300,44 @@ Test(identity, concurrent_register_one_wins)
 	cr_assert_eq(h_log_count(d.log, "database is locked"), 0);
 }
 
+/* Every REGISTER from an address counts, a taken name too; logins and
+ * other addresses are not touched. */
+Test(identity, registrations_limited_per_address)
+{
+	const char *const over[] = { "server.service=session",
+	    "auth.max_registrations=3", "auth.registration_window=600",
+	    NULL };
+	struct h_daemon d;
+	char tok[80];
+	int fd, other;
+
+	h_start(&d, 22920, 22929, over);
+	fd = h_session_connect("127.0.0.4", d.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, "REGISTER kim " PASSWORD, "OK registered kim",
+	    3 * H_WAIT_MS);
+	h_session_expect(fd, "REGISTER lee " PASSWORD, "OK registered lee",
+	    3 * H_WAIT_MS);
+	h_session_expect(fd, "REGISTER kim " PASSWORD,
+	    "ERR 409 that user name is taken", 3 * H_WAIT_MS);
+	h_session_expect(fd, "REGISTER max " PASSWORD,
+	    "ERR 429 too many registrations from your address: at most 3 "
+	    "in 600 s", 3 * H_WAIT_MS);
+	/* Malformed requests are refused before they count. */
+	h_session_expect(fd, "REGISTER bad/name " PASSWORD,
+	    "ERR 402 a user name is 1-32 letters, digits, '.', '_' or '-'",
+	    3 * H_WAIT_MS);
+	login(fd, "kim", PASSWORD, tok);
+	other = h_session_connect("127.0.0.5", d.port, 3 * H_WAIT_MS);
+	h_session_expect(other, "REGISTER max " PASSWORD,
+	    "OK registered max", 3 * H_WAIT_MS);
+	close(other);
+	close(fd);
+	cr_assert_eq(h_log_wait(d.log, "action=register user=max "
+	    "client=127.0.0.4:", 1, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(d.log, "result=limit"), 1);
+	cr_assert_eq(h_log_count(d.log, "result=taken"), 1);
+}
+
 static int
 contains(const char *path, const char *needle)
 {

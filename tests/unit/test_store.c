@@ -1,0 +1,99 @@
+/*
+ * test_store.c -- the attempt counters of the account store
+ * (daemon/store.c) in a real SQLite file: the limit, a key counted alone
+ * (registrations), and the rows that fall out of the window being deleted.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+
+#include "daemon/store.h"
+
+static char	dir[64], path[128];
+
+static void
+store_setup(void)
+{
+	char err[256];
+
+	strcpy(dir, "/tmp/sockbind-store.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/store.db", dir);
+	cr_assert_eq(store_init(path, err, sizeof(err)), 0, "%s", err);
+}
+
+static void
+store_teardown(void)
+{
+	char cmd[128];
+
+	store_close();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(store, .init = store_setup, .fini = store_teardown);
+
+/* Rows of key in the failures table, read with a connection of our own. */
+static int
+rows_of(const char *key)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int n = -1;
+
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM failures "
+	    "WHERE key = ?", -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+Test(store, address_key_alone_meets_its_limit)
+{
+	struct store *s = store_get(path);
+	int64_t row, now = 1000;
+	int i;
+
+	cr_assert_not_null(s, "%s", store_error());
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(store_failure_reserve(s, NULL, "reg:127.0.0.9",
+		    now - 60, 3, now, &row), 0, "%d: %s", i, store_error());
+	cr_assert_eq(store_failure_reserve(s, NULL, "reg:127.0.0.9", now - 60,
+	    3, now, &row), 1);
+	cr_assert_eq(rows_of("reg:127.0.0.9"), 3);
+	/* Another address has a count of its own. */
+	cr_assert_eq(store_failure_reserve(s, NULL, "reg:127.0.0.10",
+	    now - 60, 3, now, &row), 0);
+}
+
+Test(store, rows_out_of_the_window_are_deleted)
+{
+	struct store *s = store_get(path);
+	int64_t row;
+	int i;
+
+	cr_assert_not_null(s, "%s", store_error());
+	for (i = 0; i < 3; i++)
+		cr_assert_eq(store_failure_reserve(s, "user:amy", "addr:a",
+		    1000 - 60, 5, 1000 + i, &row), 0);
+	cr_assert_eq(rows_of("user:amy"), 3);
+	/* A minute later the three are out of the window: one row each. */
+	cr_assert_eq(store_failure_reserve(s, "user:amy", "addr:a",
+	    1100 - 60, 5, 1100, &row), 0);
+	cr_assert_eq(rows_of("user:amy"), 1);
+	cr_assert_eq(rows_of("addr:a"), 1);
+	/* release() takes back the user's failures and this address row. */
+	cr_assert_eq(store_failure_release(s, "user:amy", row), 0);
+	cr_assert_eq(rows_of("user:amy"), 0);
+	cr_assert_eq(rows_of("addr:a"), 0);
+}
