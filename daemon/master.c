@@ -34,7 +34,7 @@ struct child {
 	pid_t		pid;		/* 0: slot free */
 	uint64_t	spawned_ms;
 	unsigned	gen;		/* config generation it runs */
-	int		retiring;	/* we sent SIGTERM */
+	int		retiring;	/* we sent SIGHUP or SIGTERM */
 	int		killed;		/* we sent SIGKILL (stuck) */
 };
 
@@ -213,7 +213,7 @@ master_retire_idle(const char *why)
 		    master_state(i) == SB_IDLE) {
 			log_event("worker_retire", "pid=%d slot=%d reason=%s",
 			    (int)children[i].pid, i, why);
-			master_signal_child(i, SIGTERM);
+			master_signal_child(i, SIGHUP);
 			return;
 		}
 	}
@@ -482,12 +482,13 @@ master_reload(void)
 	log_event("reload", "config=%s service=%s start=%d min_spare=%d "
 	    "max_spare=%d max_workers=%d", env->config_path, cur->service,
 	    cur->start, cur->min_spare, cur->max_spare, cur->max_workers);
-	/* New workers first, then the old ones finish what they hold. */
+	/* New workers first, then the old ones finish what they hold, under
+	 * its own limits: a reload cuts no client. */
 	master_manage();
 	for (i = 0; i < MASTER_SLOTS; i++)
 		if (children[i].pid != 0 && children[i].gen != gen &&
 		    !children[i].retiring && !children[i].killed)
-			master_signal_child(i, SIGTERM);
+			master_signal_child(i, SIGHUP);
 	last_status[0] = '\0';
 	sd_notify(0, "READY=1");
 }

@@ -22,6 +22,7 @@
 #define WORKER_OWNER_WAIT_MS	2000
 
 static volatile sig_atomic_t	stop_requested;
+static volatile sig_atomic_t	retire_requested;
 static volatile sig_atomic_t	quit_requested;
 static volatile sig_atomic_t	orphaned;
 
@@ -39,6 +40,9 @@ worker_signal(int sig)
 	case SIGTERM:
 		stop_requested = 1;
 		break;
+	case SIGHUP:
+		retire_requested = 1;
+		break;
 	case SIGQUIT:
 		quit_requested = 1;
 		break;
@@ -51,8 +55,8 @@ worker_signal(int sig)
 static void
 worker_signals(void)
 {
-	static const int ignored[] = { SIGINT, SIGHUP, SIGUSR1, SIGTTIN,
-	    SIGTTOU, SIGPIPE, SIGXFSZ };
+	static const int ignored[] = { SIGINT, SIGUSR1, SIGTTIN, SIGTTOU,
+	    SIGPIPE, SIGXFSZ };
 	struct sigaction sa;
 	sigset_t none;
 	size_t i;
@@ -62,6 +66,7 @@ worker_signals(void)
 	/* No SA_RESTART: a signal must interrupt accept() and poll(). */
 	sa.sa_handler = worker_signal;
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
 	/* The terminal's ^C reaches the whole process group: only the
@@ -132,14 +137,17 @@ worker_tick(int timed_out, const char **reason)
 		*reason = "master gone";
 		return -1;
 	}
+	if ((stop_requested || retire_requested) && listen_fd != -1) {
+		/* Let the connection in hand finish, take no other. */
+		close(listen_fd);
+		listen_fd = -1;
+		scoreboard_set(slot, SB_STOPPING, NULL, NULL);
+	}
+	/* Retiring, it finishes under the connection's own limits; stopping,
+	 * within graceful_timeout. */
 	if (stop_requested) {
-		if (stop_deadline_ms == 0) {
-			/* Let the connection in hand finish, take no other. */
+		if (stop_deadline_ms == 0)
 			stop_deadline_ms = timefmt_mono_ms() + graceful_ms;
-			close(listen_fd);
-			listen_fd = -1;
-			scoreboard_set(slot, SB_STOPPING, NULL, NULL);
-		}
 		if (timefmt_mono_ms() >= stop_deadline_ms) {
 			*reason = "server shutdown";
 			return -1;
@@ -239,7 +247,8 @@ worker_main(const struct worker_args *args)
 	scoreboard_set(slot, SB_IDLE, "", "");
 	setproctitle("worker idle");
 	while (served < limit) {
-		if (worker_tick(timed_out, &why) == -1 || stop_requested)
+		if (worker_tick(timed_out, &why) == -1 || stop_requested ||
+		    retire_requested)
 			break;
 		log_flush();
 		len = sizeof(peer);

@@ -3,7 +3,10 @@
  * shared listening socket, serve it with the configured service, repeat.
  *
  * worker_main() never returns. It exits 0 when asked to stop (SIGTERM: after
- * the connection in hand, within graceful_timeout), after its request limit,
+ * the connection in hand, within graceful_timeout), to retire (SIGHUP, as
+ * the master replaces the pool on a reload or shrinks it: after the
+ * connection in hand, which keeps only its own limits), after its request
+ * limit,
  * or when the master is gone (SIGUSR2 from PR_SET_PDEATHSIG, or a parent pid
  * that changed, noticed within a second); EXIT_BOOT when it cannot get ready.
  * SIGQUIT ends it at once. worker_tick() is called on every wake-up while

@@ -235,6 +235,35 @@ Test(supervise, sighup_resizes_pool_without_refusing)
 	cr_assert_eq(h_log_wait(d.log, "reason=retired", 2, H_WAIT_MS), 0);
 }
 
+/* A reload replaces the workers, but one serving a client finishes that
+ * client under the connection's own limits: graceful_timeout (0 here) is
+ * for stopping the server, and ERR 503 says it is shutting down. */
+Test(supervise, sighup_keeps_connections_in_flight)
+{
+	const char *const over[] = { "server.service=session",
+	    "pool.graceful_timeout=0", NULL };
+	struct h_daemon d;
+	int fd;
+
+	h_start(&d, 22690, 22699, over);
+	fd = h_session_connect(NULL, d.port, H_WAIT_MS);
+	h_session_expect(fd, "ECHO before", "OK before", H_WAIT_MS);
+	h_signal(&d, SIGHUP);
+	cr_assert_eq(h_log_wait(d.log, " reload config=", 1, H_WAIT_MS), 0);
+	/* The old idle workers are gone: every one but ours has retired. */
+	cr_assert_eq(h_log_wait(d.log, "reason=retired", 2, H_WAIT_MS), 0);
+	h_session_expect(fd, "ECHO after", "OK after", H_WAIT_MS);
+	h_session_expect(fd, "QUIT", "OK", H_WAIT_MS);
+	close(fd);
+	cr_assert_eq(h_log_wait(d.log, "reason=retired", 3, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(d.log, "server shutdown"), 0);
+	cr_assert_eq(h_log_count(d.log, "ERR 503"), 0);
+	/* The new workers serve. */
+	fd = h_session_connect(NULL, d.port, H_WAIT_MS);
+	h_session_expect(fd, "ECHO new", "OK new", H_WAIT_MS);
+	close(fd);
+}
+
 Test(supervise, sighup_with_bad_config_keeps_serving)
 {
 	struct h_daemon d;
