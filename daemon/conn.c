@@ -64,11 +64,12 @@ conn_budget(struct conn *c, uint64_t now)
 
 	if (c->session_ms && now - c->opened_ms >= c->session_ms)
 		return conn_end(c, CONN_TIMEOUT, "session timeout");
-	if (c->idle_ms && now - c->last_io_ms >= c->idle_ms)
+	if (c->idle_ms && !c->working && now - c->last_io_ms >= c->idle_ms)
 		return conn_end(c, CONN_TIMEOUT, "idle timeout");
 	if (c->session_ms && (left = c->opened_ms + c->session_ms - now) < wait)
 		wait = left;
-	if (c->idle_ms && (left = c->last_io_ms + c->idle_ms - now) < wait)
+	if (c->idle_ms && !c->working &&
+	    (left = c->last_io_ms + c->idle_ms - now) < wait)
 		wait = left;
 	/* A stopping worker cuts at its deadline, not a slice later (when
 	 * the master's SIGKILL may be there first). */
@@ -163,14 +164,17 @@ int
 conn_pause(struct conn *c, int ms)
 {
 	uint64_t until = timefmt_mono_ms() + ms, now;
+	int r = 0;
 
-	/* Work is not idleness: the client is waiting on us. */
-	while ((now = timefmt_mono_ms()) < until) {
-		c->last_io_ms = now;
+	/* Work is not idleness: the client is waiting on us. Its idle time
+	 * starts again once the work is done. */
+	c->working = 1;
+	while (r == 0 && (now = timefmt_mono_ms()) < until)
 		if (conn_wait(c, 0, (int)(until - now)) == -1)
-			return -1;
-	}
-	return 0;
+			r = -1;
+	c->working = 0;
+	c->last_io_ms = timefmt_mono_ms();
+	return r;
 }
 
 void

@@ -64,6 +64,7 @@ struct conn {
 	uint64_t	 bytes_in;
 	uint64_t	 bytes_out;
 	int		 log_text;	/* message text goes to the log */
+	int		 working;	/* in conn_pause(): not idle */
 	int		 rcvtimeo_ms;	/* the socket's SO_RCVTIMEO */
 	int		 sndtimeo_ms;	/* and SO_SNDTIMEO */
 	enum conn_end	 end;

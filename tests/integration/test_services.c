@@ -64,6 +64,25 @@ Test(services, mirror_keeps_case_and_signs)
 	close(fd);
 }
 
+/* The simulated work is not the client's idleness: a delay longer than
+ * idle_timeout still ends in the reply, and the idle clock starts after it. */
+Test(services, mirror_delay_longer_than_idle_timeout)
+{
+	const char *const over[] = { "server.service=mirror",
+	    "limits.idle_timeout=1", "mirror.delay_ms=1500", NULL };
+	struct h_daemon d;
+	char buf[64];
+	int fd;
+
+	h_start(&d, 22700, 22709, over);
+	fd = h_connect(d.port);
+	cr_assert_eq(h_send(fd, "abc\n", 4), 0);
+	cr_assert_eq(h_recv_exact(fd, buf, 4, 3 * H_WAIT_MS), 4);
+	cr_assert(memcmp(buf, "cba", 3) == 0, "%.4s", buf);
+	close(fd);
+	cr_assert_eq(h_log_count(d.log, "idle timeout"), 0);
+}
+
 /* Five clients at once; returns after all five got their reply. */
 static void
 five_mirror_clients(int port)
