@@ -473,7 +473,13 @@ verb_quit(struct session *s, char *arg)
 {
 	(void)arg;
 	s->c->reason = "quit";
-	return session_reply(s, "OK") == -1 ? -1 : 1;
+	if (session_reply(s, "OK") == -1)
+		return -1;
+	/* What the client sent after QUIT is read and dropped: closing on
+	 * unread data would reset the connection, and the client could lose
+	 * the replies still on their way, this OK among them. */
+	conn_drain(s->c, SESSION_DRAIN_MS);
+	return 1;
 }
 
 static const struct verb verbs[] = {

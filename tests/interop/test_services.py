@@ -368,6 +368,19 @@ class SessionService(SessionBase):
         self.assertEqual([s.recv_text() for _ in range(3)],
                          ["OK one", "OK two", "OK three"])
 
+    def test_pipelined_past_quit(self):
+        # QUIT then more: every reply up to QUIT's OK arrives, then EOF;
+        # what came after QUIT is read and dropped, not answered, and the
+        # close is no reset that would destroy the replies in flight.
+        for _ in range(3):
+            s = self.session()
+            s.sock.sendall(b"".join(struct.pack(">I", len(p)) + p for p in
+                                    (b"ECHO 1", b"MIRROR abc", b"ECHO 2",
+                                     b"QUIT", b"ECHO 3")))
+            self.assertEqual([s.recv_text() for _ in range(4)],
+                             ["OK 1", "OK cba", "OK 2", "OK"])
+            self.assertTrue(s.at_eof())
+
     def test_frame_of_exactly_max_frame(self):
         # "A frame longer than max_frame is refused": max_frame itself is not.
         s = self.session()
