@@ -203,6 +203,18 @@ conn_notify_line(struct conn *c, const char *line)
 	conn_log_sent(c, line, strlen(line));
 }
 
+void
+conn_notify_end(struct conn *c)
+{
+	char note[128];
+
+	if (c->end != CONN_TIMEOUT && c->end != CONN_SHUTDOWN)
+		return;
+	snprintf(note, sizeof(note), "ERR %s: %s\n",
+	    c->end == CONN_TIMEOUT ? "timeout" : "shutdown", c->reason);
+	conn_notify_line(c, note);
+}
+
 /*
  * One read. A new client has usually sent its first message by the time we
  * read it (first): take it without waiting, and the connect record goes out
@@ -271,23 +283,22 @@ ssize_t
 conn_read_line(struct conn *c, char *line, size_t size)
 {
 	char *nl;
-	size_t len, take;
+	size_t len, text, take;
 	ssize_t n;
 	int skipping = 0;
 
 	for (;;) {
 		if ((nl = memchr(c->inbuf, '\n', c->inlen)) != NULL) {
 			len = nl - c->inbuf;
-			take = len < size - 1 ? len : size - 1;
+			text = len > 0 && nl[-1] == '\r' ? len - 1 : len;
+			take = text < size - 1 ? text : size - 1;
 			if (!skipping) {
 				memcpy(line, c->inbuf, take);
-				if (take > 0 && line[take - 1] == '\r')
-					take--;
 				line[take] = '\0';
 			}
 			c->inlen -= len + 1;
 			memmove(c->inbuf, nl + 1, c->inlen);
-			c->line_cut = skipping;
+			c->line_cut = skipping || take < text;
 			if (skipping)	/* the cut line was returned */
 				return (ssize_t)strlen(line);
 			return (ssize_t)take;

@@ -16,14 +16,16 @@
  * simulated work) while staying responsive to stop requests: 0, or -1.
  * conn_say() writes a line of text and logs it as sent: 0, or -1.
  * conn_notify() sends a last short message without waiting (best effort);
- * conn_notify_line() sends a text line so and logs it as sent.
+ * conn_notify_line() sends a text line so and logs it as sent;
+ * conn_notify_end() sends "ERR timeout: REASON" or "ERR shutdown: REASON"
+ * so when a time limit or a stop ended the connection (line services).
  * conn_drain() ends our side and reads what the client still sends, for at
  * most ms: closing with unread input would reset the connection and could
  * cost the client our last reply.
  * conn_read_line() reads one line for the line-dialogue services: its length
  * without the LF (and a CR before it), 0 at end of stream, -1 when the
- * connection must end; a line longer than the buffer comes cut, its rest
- * skipped, and line_cut set until the next line. It buffers in the conn: do
+ * connection must end; a line longer than size - 1 comes cut (its rest
+ * skipped if it outgrows inbuf) with line_cut set until the next line. It buffers in the conn: do
  * not mix it with conn_read().
  * conn_open() logs the connect record and conn_close() the disconnect record
  * (reason, duration, bytes). conn_log_recv/sent() log a message's text, or
@@ -70,7 +72,7 @@ struct conn {
 	enum conn_end	 end;
 	const char	*reason;
 	char		 reason_buf[128];
-	char		 inbuf[4096];	/* conn_read_line() only */
+	char		 inbuf[4097];	/* conn_read_line(): 4095, CR, LF */
 	size_t		 inlen;
 	int		 line_cut;	/* the last line came cut */
 };
@@ -85,6 +87,7 @@ int	conn_pause(struct conn *, int ms);
 int	conn_say(struct conn *, const char *line);
 void	conn_notify(struct conn *, const void *buf, size_t len);
 void	conn_notify_line(struct conn *, const char *line);
+void	conn_notify_end(struct conn *);
 void	conn_drain(struct conn *, int ms);
 void	conn_close(struct conn *);
 

@@ -1,7 +1,10 @@
 /* store.c -- the identity and account store in SQLite (see store.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 #include <sodium.h>
@@ -66,9 +69,16 @@ store_init(const char *path, char *err, size_t errlen)
 {
 	sqlite3 *db;
 	char *msg = NULL, sql[64];
-	int version = -1;
+	int version = -1, fd;
 	sqlite3_stmt *st;
 
+	/* It holds password hashes: made 0600 (SQLite would make it 0644
+	 * under the usual umask), and its -wal and -shm files follow it. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		snprintf(err, errlen, "store %s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
 	if ((db = store_open(path)) == NULL) {
 		snprintf(err, errlen, "store %s", last_error);
 		return -1;

@@ -17,7 +17,7 @@
 
 #define STORE_SCHEMA_VERSION	1
 #define STORE_EXISTS		2
-#define STORE_NAME_MAX		256	/* bytes, with the NUL */
+#define STORE_NAME_MAX		(64 * 4 + 1)	/* 64 characters, the NUL */
 #define STORE_HASH_MAX		256	/* an argon2id string, with the NUL */
 
 struct store;

@@ -91,10 +91,15 @@ ident_serve(struct conn *c, const struct config *cfg)
 		return;
 	for (tries = 1; tries <= IDENT_TRIES; tries++) {
 		if ((n = conn_read_line(c, line, sizeof(line))) <= 0 &&
-		    c->end != CONN_OPEN)
+		    c->end != CONN_OPEN) {
+			conn_notify_end(c);
 			return;
+		}
 		conn_log_recv(c, line, n);
-		if (ident_check_name(line, n > 0 ? (size_t)n : 0, name,
+		/* A cut line is no name: longer than any name can be. */
+		if (c->line_cut)
+			why = "the name is longer than 64 characters";
+		else if (ident_check_name(line, n > 0 ? (size_t)n : 0, name,
 		    sizeof(name), &why) == 0)
 			break;
 		snprintf(reply, sizeof(reply), tries < IDENT_TRIES ?

@@ -80,7 +80,7 @@ mirror_one(struct conn *c, const struct config *cfg, const char *msg,
 void
 mirror_serve(struct conn *c, const struct config *cfg)
 {
-	char *buf, *nl, note[96];
+	char *buf, *nl;
 	size_t have = 0, len, take;
 	int r, waited_tail = 0;
 	ssize_t n;
@@ -132,11 +132,6 @@ mirror_serve(struct conn *c, const struct config *cfg)
 		(void)mirror_one(c, cfg, buf, have);
 notify:
 	/* Also when a limit ran out during a reply's delay_ms. */
-	if (c->end == CONN_TIMEOUT || c->end == CONN_SHUTDOWN) {
-		snprintf(note, sizeof(note), "ERR %s: %s\n",
-		    c->end == CONN_TIMEOUT ? "timeout" : "shutdown",
-		    c->reason);
-		conn_notify_line(c, note);
-	}
+	conn_notify_end(c);
 	free(buf);
 }

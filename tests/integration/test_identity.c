@@ -499,6 +499,43 @@ Test(identity, ident_refuses_nul_and_invisible_names)
 	ident_dialogue(d.port, "127.0.0.7", NULL, "Hello again, Ivan!\n");
 }
 
+/* 64 characters is the limit whatever their size in bytes; a line longer
+ * than the service reads is refused whole, not stored cut; a client that
+ * says nothing is told why it is cut off. */
+Test(identity, ident_name_limits_and_timeout)
+{
+	const char *const over[] = { "server.service=ident",
+	    "limits.idle_timeout=1", NULL };
+	struct h_daemon d;
+	char buf[512], name[300], line[1100];
+	int fd, i;
+
+	h_start(&d, 22930, 22939, over);
+	fd = h_connect_from("127.0.0.8", d.port);
+	read_lines(fd, 1, buf, sizeof(buf));
+	memset(line, ' ', sizeof(line));
+	memcpy(line, "Ivan", 4);
+	memcpy(line + sizeof(line) - 11, "XXXXXXXXXX\n", 11);
+	cr_assert_eq(h_send(fd, line, sizeof(line)), 0);
+	read_lines(fd, 1, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "Sorry, the name is longer than 64 characters. "
+	    "What is your name?\n");
+	for (i = 0; i < 64; i++)
+		memcpy(name + 4 * i, "\xf0\x9f\x98\x80", 4);	/* U+1F600 */
+	memcpy(name + 256, "\n", 2);
+	cr_assert_eq(h_send(fd, name, 257), 0);
+	read_lines(fd, 1, buf, sizeof(buf));
+	name[256] = '\0';
+	cr_assert(strncmp(buf, "Nice to meet you, ", 18) == 0 &&
+	    strncmp(buf + 18, name, 256) == 0, "%s", buf);
+	close(fd);
+	fd = h_connect_from("127.0.0.9", d.port);
+	read_lines(fd, 1, buf, sizeof(buf));
+	read_lines(fd, 1, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "ERR timeout: idle timeout\n");
+	close(fd);
+}
+
 Test(identity, identify_verb_in_session)
 {
 	struct h_daemon d;
@@ -543,6 +580,19 @@ Test(identity, auth_service_speaks_lines)
 	memset(big + 11, 'x', sizeof(big) - 12);
 	big[sizeof(big) - 1] = '\n';
 	cr_assert_eq(h_send(fd, big, sizeof(big)), 0);
+	read_lines(fd, 1, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "ERR 413 line longer than 4095 bytes\n");
+	/* The limit is on the line, not on its CR: 4095 bytes and CR LF are
+	 * run (a password that long is refused), 4096 and LF are not. */
+	memcpy(big, "REGISTER bob ", 13);
+	memset(big + 13, 'p', 4095 - 13);
+	memcpy(big + 4095, "\r\n", 2);
+	cr_assert_eq(h_send(fd, big, 4097), 0);
+	read_lines(fd, 1, buf, sizeof(buf));
+	cr_assert_str_eq(buf, "ERR 402 a password is 8-1024 bytes\n");
+	big[4095] = 'p';
+	big[4096] = '\n';
+	cr_assert_eq(h_send(fd, big, 4097), 0);
 	read_lines(fd, 1, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "ERR 413 line longer than 4095 bytes\n");
 	/* Only the account verbs: ECHO belongs to the session service. */

@@ -3,6 +3,8 @@
  * (daemon/store.c) in a real SQLite file: the limit, a key counted alone
  * (registrations), and the rows that fall out of the window being deleted.
  */
+#include <sys/stat.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,4 +98,27 @@ Test(store, rows_out_of_the_window_are_deleted)
 	cr_assert_eq(store_failure_release(s, "user:amy", row), 0);
 	cr_assert_eq(rows_of("user:amy"), 0);
 	cr_assert_eq(rows_of("addr:a"), 0);
+}
+
+/* It holds password hashes: only its owner may read it, and SQLite's
+ * -wal and -shm files follow the database's mode. */
+Test(store, files_are_private)
+{
+	const char *const suffixes[] = { "", "-wal", "-shm" };
+	struct store *s = store_get(path);
+	char name[160];
+	struct stat st;
+	mode_t old = umask(022);
+	size_t i;
+
+	cr_assert_not_null(s, "%s", store_error());
+	cr_assert_eq(store_user_add(s, "amy", "$argon2id$not-a-real-hash"), 0,
+	    "%s", store_error());
+	umask(old);
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(name, sizeof(name), "%s%s", path, suffixes[i]);
+		cr_assert_eq(stat(name, &st), 0, "%s", name);
+		cr_assert_eq(st.st_mode & 0777, 0600, "%s: %o", name,
+		    (unsigned)(st.st_mode & 0777));
+	}
 }
