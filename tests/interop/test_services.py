@@ -379,7 +379,7 @@ class SessionService(SessionBase):
                                      b"QUIT", b"ECHO 3")))
             self.assertEqual([s.recv_text() for _ in range(4)],
                              ["OK 1", "OK cba", "OK 2", "OK"])
-            self.assertTrue(s.at_eof())
+            self.assertEqual(s.sock.recv(1), b"")   # EOF, not a reset
 
     def test_frame_of_exactly_max_frame(self):
         # "A frame longer than max_frame is refused": max_frame itself is not.
