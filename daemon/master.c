@@ -338,6 +338,7 @@ master_manage(void)
 	int busy, n;
 
 	master_count(&v.total, &v.idle, &busy);
+	v.finishing = master_live() - v.total;
 	v.floor = pool_floor;
 	v.spawn_rate = spawn_rate;
 	v.tick = now >= next_tick_ms;

@@ -17,7 +17,7 @@ struct pool_plan
 pool_plan(const struct pool_view *v, const struct pool_limits *l)
 {
 	struct pool_plan p = { 0, 0, imax(v->spawn_rate, 1) };
-	int room = imax(l->max_workers - v->total, 0);
+	int room = imax(l->max_workers - v->total - v->finishing, 0);
 	int below_floor = imax(v->floor - v->total, 0);
 	int short_idle;
 

@@ -12,7 +12,8 @@
  *  - on a tick, more idle workers than max_spare: retire half of those
  *    above it (at least one), never going below the floor (Apache retires
  *    one a second: a pool grown for a burst of 200 took minutes to shrink);
- *  - never more than max_workers.
+ *  - never more than max_workers, counting the workers that still finish a
+ *    connection after a reload or a retirement.
  * Workers still starting count as idle, so a burst is not answered twice.
  *
  * pool_respawn_delay_ms() throttles a crash loop: no delay for the first few
@@ -37,6 +38,7 @@ struct pool_view {
 	int	floor;		/* never fewer workers than this */
 	int	spawn_rate;	/* this tick's idle spawn rate */
 	int	tick;		/* nonzero once a second */
+	int	finishing;	/* retired, still alive: they hold clients */
 };
 
 struct pool_limits {

@@ -264,6 +264,50 @@ Test(supervise, sighup_keeps_connections_in_flight)
 	close(fd);
 }
 
+/* Where needle first is in the log, as an offset; -1 when it is not. */
+static long
+log_offset(const char *log, const char *needle)
+{
+	size_t len;
+	char *data = h_slurp(log, &len), *at;
+	long off;
+
+	cr_assert_not_null(data);
+	at = memmem(data, len, needle, strlen(needle));
+	off = at ? at - data : -1;
+	free(data);
+	return off;
+}
+
+/* max_workers = 1 stays an iterative server across a reload: the worker
+ * finishing its client counts, so the next client is served after it. */
+Test(supervise, sighup_keeps_max_workers)
+{
+	const char *const over[] = { "pool.max_workers=1", "pool.start=1",
+	    "pool.min_spare=1", NULL };
+	struct h_daemon d;
+	char buf[8];
+	int one, two;
+
+	h_start(&d, 22710, 22719, over);
+	one = h_connect(d.port);
+	cr_assert_eq(h_echo(one, "one\n", H_WAIT_MS), 0);
+	two = h_connect(d.port);
+	cr_assert_eq(h_send(two, "two\n", 4), 0);
+	h_signal(&d, SIGHUP);
+	cr_assert_eq(h_log_wait(d.log, " reload config=", 1, H_WAIT_MS), 0);
+	cr_assert_eq(h_echo(one, "one again\n", H_WAIT_MS), 0);
+	cr_assert_leq(h_workers(d.pid, NULL, 0), 1);
+	close(one);
+	cr_assert_eq(h_recv_exact(two, buf, 4, 3 * H_WAIT_MS), 4);
+	cr_assert(memcmp(buf, "two\n", 4) == 0);
+	close(two);
+	cr_assert_eq(h_log_wait(d.log, "text=\"two\\n\"", 2, H_WAIT_MS), 0);
+	/* The first client's end came before the second's start. */
+	cr_assert_lt(log_offset(d.log, "reason=\"client closed\""),
+	    log_offset(d.log, "text=\"two\\n\""));
+}
+
 Test(supervise, sighup_with_bad_config_keeps_serving)
 {
 	struct h_daemon d;

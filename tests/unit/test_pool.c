@@ -55,6 +55,26 @@ Test(pool_plan, below_floor_capped_by_max_workers)
 	expect_plan(p, 0, 0, 2);
 }
 
+/* Workers of the configuration before a reload, still serving their
+ * clients, take room: max_workers = 1 stays one client at a time. */
+Test(pool_plan, finishing_workers_count_against_max_workers)
+{
+	struct pool_view v = { 0, 0, 1, 1, 1, 1 };
+	struct pool_limits l = { 1, 4, 1 };
+	struct pool_plan p;
+
+	p = pool_plan(&v, &l);
+	expect_plan(p, 0, 0, 2);
+	v.finishing = 0;
+	p = pool_plan(&v, &l);
+	expect_plan(p, 1, 0, 1);
+	/* Three finishing of max 5: two new ones at most, floor or not. */
+	v = (struct pool_view){ 0, 0, 4, 1, 0, 3 };
+	l.max_workers = 5;
+	p = pool_plan(&v, &l);
+	expect_plan(p, 2, 0, 1);
+}
+
 Test(pool_plan, no_idle_rules_without_tick)
 {
 	struct pool_plan p;
@@ -202,9 +222,11 @@ Test(pool_plan, invariants_random)
 		v.floor = 1 + xorshift32(&seed) % 64;
 		v.spawn_rate = xorshift32(&seed) % (POOL_SPAWN_RATE_MAX + 1);
 		v.tick = xorshift32(&seed) % 2;
+		v.finishing = xorshift32(&seed) % 4 ? 0 : xorshift32(&seed) % 8;
 		p = pool_plan(&v, &l);
 
-		room = l.max_workers > v.total ? l.max_workers - v.total : 0;
+		room = l.max_workers > v.total + v.finishing ?
+		    l.max_workers - v.total - v.finishing : 0;
 		floor_need = v.floor > v.total ? v.floor - v.total : 0;
 		cr_assert(p.spawn >= 0 && p.spawn <= room,
 		    "case %d: spawn %d, room %d", i, p.spawn, room);
