@@ -1,6 +1,7 @@
 /* store.c -- the identity and account store in SQLite (see store.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "daemon/store.h"
 #include "shared/log.h"
+#include "shared/timefmt.h"
 
 #define STORE_BUSY_MS	5000	/* wait this long for another writer */
 
@@ -49,6 +51,36 @@ store_error(void)
 	return last_error;
 }
 
+static int	(*wait_hook)(void);
+
+void
+store_set_wait_hook(int (*hook)(void))
+{
+	wait_hook = hook;
+}
+
+/*
+ * Another connection writes: wait, in slices of at most 20 ms, for up to
+ * STORE_BUSY_MS in all, calling the wait hook each time (a worker beats its
+ * heart and gives up when it must stop). 0 gives up: SQLITE_BUSY.
+ */
+static int
+store_busy(void *arg, int count)
+{
+	static uint64_t started;
+	uint64_t now = timefmt_mono_ms();
+	int slice = count < 5 ? 1 << count : 20;
+
+	(void)arg;
+	if (count == 0)
+		started = now;
+	if (now - started >= STORE_BUSY_MS ||
+	    (wait_hook != NULL && wait_hook() == -1))
+		return 0;
+	poll(NULL, 0, slice);
+	return 1;
+}
+
 static sqlite3 *
 store_open(const char *path)
 {
@@ -60,7 +92,7 @@ store_open(const char *path)
 		sqlite3_close(db);
 		return NULL;
 	}
-	sqlite3_busy_timeout(db, STORE_BUSY_MS);
+	sqlite3_busy_handler(db, store_busy, NULL);
 	return db;
 }
 

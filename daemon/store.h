@@ -7,7 +7,9 @@
  * migrate) and proves it can write. Each worker then opens its own
  * connection with store_get() on first use (a SQLite connection must not
  * cross fork()). Functions return 0 or 1 as described, STORE_EXISTS for a
- * duplicate, or -1 with the reason in store_error().
+ * duplicate, or -1 with the reason in store_error(). While another
+ * connection writes, a call waits up to 5 s, calling the wait hook (if set)
+ * every 20 ms at most: it returns 0 to go on waiting, -1 to give up.
  */
 #ifndef SOCKBIND_STORE_H
 #define SOCKBIND_STORE_H
@@ -23,6 +25,7 @@
 struct store;
 
 int		 store_init(const char *path, char *err, size_t errlen);
+void		 store_set_wait_hook(int (*hook)(void));
 struct store	*store_get(const char *path);
 const char	*store_error(void);
 void		 store_close(void);

@@ -15,6 +15,7 @@
 #include "daemon/scoreboard.h"
 #include "daemon/service.h"
 #include "daemon/sockbind.h"
+#include "daemon/store.h"
 #include "daemon/worker.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
@@ -85,6 +86,18 @@ static int
 worker_log_wait(void)
 {
 	scoreboard_beat(slot);
+	return 0;
+}
+
+/* Waiting for the store too; but a worker that must end gives up on it
+ * (the master gone, an immediate stop, the graceful deadline passed). */
+static int
+worker_store_wait(void)
+{
+	scoreboard_beat(slot);
+	if (quit_requested || orphaned || getppid() != master_pid ||
+	    (stop_deadline_ms != 0 && timefmt_mono_ms() >= stop_deadline_ms))
+		return -1;
 	return 0;
 }
 
@@ -222,6 +235,7 @@ worker_main(const struct worker_args *args)
 	slot = scoreboard_slot(args->slot);
 	scoreboard_claim(slot, getpid(), args->cfg->service);
 	log_set_wait_hook(worker_log_wait);
+	store_set_wait_hook(worker_store_wait);
 	/* One write(2) per exchange; flushed before every wait. */
 	log_set_batch(1);
 	worker_failpoint_init();
