@@ -186,19 +186,26 @@ link_open(struct client *c)
 	c->fd = -1;
 	for (port = c->port_min; port <= c->port_max && c->fd == -1; port++) {
 		snprintf(service, sizeof(service), "%d", port);
-		if ((r = getaddrinfo(c->cfg.host, service, &hints, &res)) != 0)
+		if ((r = getaddrinfo(c->cfg.host, service, &hints, &res)) !=
+		    0) {
+			log_event("connect_failed", "host=%s reason=\"%s\"",
+			    c->cfg.host, gai_strerror(r));
 			errx(EXIT_NOSERVER, "%s: %s", c->cfg.host,
 			    gai_strerror(r));
+		}
 		for (ai = res; ai != NULL && c->fd == -1; ai = ai->ai_next)
 			if ((c->fd = link_connect(ai)) == -1)
 				saved = errno;
 		freeaddrinfo(res);
 	}
-	if (c->fd == -1)
+	if (c->fd == -1) {
+		net_port_range(c->port_min, c->port_max, range);
+		log_event("connect_failed", "host=%s ports=%s reason=\"%s\"",
+		    c->cfg.host, range, strerror(saved));
 		errx(EXIT_NOSERVER, "no server on %s port%s %s: %s",
-		    c->cfg.host, c->port_min == c->port_max ? "" : "s",
-		    net_port_range(c->port_min, c->port_max, range),
+		    c->cfg.host, c->port_min == c->port_max ? "" : "s", range,
 		    strerror(saved));
+	}
 	getpeername(c->fd, (struct sockaddr *)&ss, &sslen);
 	net_addr_str((struct sockaddr *)&ss, c->server, sizeof(c->server));
 	c->io.ctx = c;

@@ -100,7 +100,9 @@ main(int argc, char *argv[])
 
 	memset(&c, 0, sizeof(c));
 	c.fd = -1;
-	while ((ch = getopt_long(argc, argv, "c:hH:p:V", longopts, NULL)) !=
+	/* "+": options end at the command, so its text may start with '-'
+	 * ("echo -5 degrees") and is never taken for an option. */
+	while ((ch = getopt_long(argc, argv, "+c:hH:p:V", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'c':

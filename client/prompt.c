@@ -35,6 +35,18 @@ prompt_line(const char *question, char *buf, size_t size)
 	return 0;
 }
 
+/* Spaces around an answer are not part of it. */
+static void
+prompt_trim(char *s)
+{
+	size_t len = strlen(s), start = strspn(s, " \t");
+
+	while (len > start && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	memmove(s, s + start, len - start);
+	s[len - start] = '\0';
+}
+
 /* A host name (RFC 1123 labels) or an IP address, judged without lookup. */
 static const char *
 prompt_host_syntax(const char *s)
@@ -79,6 +91,7 @@ prompt_host(char *host, size_t size)
 		if (prompt_line("Server host [" DEFAULT_HOST "]: ", answer,
 		    sizeof(answer)) == -1)
 			return -1;
+		prompt_trim(answer);
 		if (answer[0] == '\0')
 			strlcpy(answer, DEFAULT_HOST, sizeof(answer));
 		if ((why = prompt_host_syntax(answer)) != NULL) {
@@ -109,6 +122,7 @@ prompt_port(char *port, size_t size)
 		if (prompt_line("Server port or range [" DEFAULT_PORTS "]: ",
 		    answer, sizeof(answer)) == -1)
 			return -1;
+		prompt_trim(answer);
 		if (answer[0] == '\0')
 			strlcpy(answer, DEFAULT_PORTS, sizeof(answer));
 		if (client_parse_ports(answer, &lo, &hi) == 0) {

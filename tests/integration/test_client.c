@@ -95,12 +95,20 @@ Test(client, echo_through_a_port_range)
 
 Test(client, no_server_is_one_line_and_status_3)
 {
-	char out[256];
+	char out[256], log[PATH_MAX];
 
 	cr_assert_eq(run_client("-p 21990-21992 echo hello", out,
 	    sizeof(out)), 3);
 	cr_assert_str_eq(out, "sockbin: no server on 127.0.0.1 ports "
 	    "21990-21992: Connection refused\n");
+	/* Text after the command is text, even when it starts with '-'. */
+	cr_assert_eq(run_client("-p 21990-21992 echo '-p 5 degrees'", out,
+	    sizeof(out)), 3, "%s", out);
+	/* The client's own log has the attempt too. */
+	snprintf(log, sizeof(log), "%s/.sockbin.log", home);
+	cr_assert_eq(h_log_wait(log, "connect_failed host=127.0.0.1 "
+	    "ports=21990-21992 reason=\"Connection refused\"", 1, H_WAIT_MS),
+	    0);
 }
 
 Test(client, stopped_server_is_status_3)

@@ -118,7 +118,7 @@ class ClientPrompts(unittest.TestCase):
         t.send("22459-22450\n")                   # backwards: asked again
         t.expect("will not do")
         t.expect("Server port or range [65430-65440]: ")
-        t.send("%d\n" % self.port)
+        t.send("  %d \n" % self.port)           # spaces around: not part of it
         t.expect("hi there")
         self.assertEqual(t.status(), 0)
 
@@ -132,7 +132,7 @@ class ClientPrompts(unittest.TestCase):
         t.send("-lead.example\n")
         t.expect("cannot start with '-'")
         t.expect("Server host [127.0.0.1]: ")
-        t.send("localhost\n")
+        t.send(" localhost\t\n")
         t.expect("Server port or range [65430-65440]: ")
         t.send("22450-22459\n")
         t.expect("via localhost")
