@@ -67,16 +67,23 @@ main_write_port_file(const char *path, int port)
 	char tmp[PATH_MAX + 16];
 	FILE *fp;
 
+	int saved;
+
 	if (path[0] == '\0')
 		return;
+	/* Written whole under a temporary name, then renamed into place. */
 	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
-	if ((fp = fopen(tmp, "w")) == NULL)
-		fatal("port file %s", tmp);
-	fprintf(fp, "%d\n", port);
-	if (fclose(fp) == EOF || rename(tmp, path) == -1) {
-		unlink(tmp);
-		fatal("port file %s", path);
+	if ((fp = fopen(tmp, "w")) != NULL) {
+		fprintf(fp, "%d\n", port);
+		if (fclose(fp) != EOF && rename(tmp, path) == 0)
+			return;
 	}
+	saved = errno;
+	unlink(tmp);
+	if (env.pidfh != NULL)
+		pidfile_remove(env.pidfh);
+	errno = saved;
+	fatal("port file %s", path);
 }
 
 /*

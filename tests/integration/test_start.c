@@ -141,6 +141,25 @@ Test(start, late_failure_leaves_no_files)
 	cr_assert_eq(access(d.pidfile, F_OK), -1, "pidfile left");
 }
 
+/* A port file that cannot be written: one line naming it, and no pidfile
+ * left behind. */
+Test(start, port_file_failure_leaves_no_pidfile)
+{
+	struct h_daemon d = { 0 };
+	const char *const over[] = { "server.port_file=%D/nodir/port", NULL };
+	char expect[PATH_MAX + 64];
+	int status;
+
+	h_config(&d, 21140, 21149, over);
+	h_spawn(&d, NULL, NULL);
+	status = h_wait_exit(&d, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	snprintf(expect, sizeof(expect), "sockbind: port file %s/nodir/port: "
+	    "No such file or directory\n", d.dir);
+	cr_assert_str_eq(d.err, expect);
+	cr_assert_eq(access(d.pidfile, F_OK), -1, "pidfile left");
+}
+
 static void
 expect_config_error(const char *text, const char *expect_fmt)
 {
