@@ -16,6 +16,10 @@
 #include "shared/conf.h"
 #include "shared/utf8.h"
 
+/* The longest line iniparser reads, without its LF (its ASCIILINESZ is
+ * 1024 with the LF and the NUL). */
+#define CONF_LINE_MAX	1022
+
 /* iniparser reports syntax errors through a callback; keep the first. */
 static char	parse_error[256];
 static char	base_dir[PATH_MAX];	/* "": the current directory */
@@ -207,18 +211,38 @@ conf_line_name(char *line, const char *sec, char *name, size_t size)
 	return name;
 }
 
-/* iniparser keeps the last of a key given twice, silently: refuse it. */
+/*
+ * What iniparser gets wrong without a word, refused with the line it is on:
+ * a key given twice (it keeps the last), a byte order mark (it reads it as
+ * part of the first line) and a line longer than it reads (it says only
+ * that it cannot parse the file).
+ */
 static int
-conf_check_duplicates(FILE *fp, const char *path, char *err, size_t errlen)
+conf_check_lines(FILE *fp, const char *path, char *err, size_t errlen)
 {
 	struct seen { char name[160]; long line; } *seen = NULL, *p;
 	char *line = NULL, *s, sec[128] = "", name[160];
 	size_t cap = 0, n = 0, i, len;
+	ssize_t got;
 	long lineno = 0;
 	int cont = 0, was_cont, r = 0;
 
-	while (r == 0 && getline(&line, &cap, fp) != -1) {
+	while (r == 0 && (got = getline(&line, &cap, fp)) != -1) {
 		lineno++;
+		if (lineno == 1 && strncmp(line, "\xef\xbb\xbf", 3) == 0) {
+			snprintf(err, errlen, "%s: line 1: starts with a byte "
+			    "order mark: save the file as UTF-8 without one",
+			    path);
+			r = -1;
+			break;
+		}
+		if ((size_t)got > CONF_LINE_MAX + 1 || ((size_t)got ==
+		    CONF_LINE_MAX + 1 && line[got - 1] != '\n')) {
+			snprintf(err, errlen, "%s: line %ld: longer than %d "
+			    "bytes", path, lineno, CONF_LINE_MAX);
+			r = -1;
+			break;
+		}
 		for (s = line; isspace((unsigned char)*s); s++)
 			;
 		len = strcspn(s, "\r\n");
@@ -308,7 +332,7 @@ conf_load_file(const char *path, const struct conf_key *keys, size_t nkeys,
 			fclose(fp);
 		return -1;
 	}
-	r = conf_check_duplicates(fp, path, err, errlen);
+	r = conf_check_lines(fp, path, err, errlen);
 	fclose(fp);
 	if (r == -1)
 		return -1;

@@ -318,6 +318,38 @@ Test(conf, key_given_twice)
 	    "(first on line 2)");
 }
 
+/* iniparser would read the mark into the first line ("syntax error:
+ * \xef\xbb\xbf[main]"), and say only "cannot parse" of a long line. */
+Test(conf, byte_order_mark_and_long_line)
+{
+	char err[512], text[1200];
+	struct tconf c;
+	const char *path = ini_write("\xef\xbb\xbf[main]\nnum = 1\n");
+	size_t plen = strlen(path), n;
+
+	cr_assert_eq(conf_load(path, tkeys, NTKEYS, &c, err, sizeof(err)), -1);
+	cr_expect_str_eq(err + plen, ": line 1: starts with a byte order "
+	    "mark: save the file as UTF-8 without one");
+	/* 1022 bytes and the LF are read (a comment is a line too); one
+	 * more is refused by name. */
+	for (n = 1022; n <= 1023; n++) {
+		snprintf(text, sizeof(text), "[main]\n;%0*d\nnum = 3\n",
+		    (int)(n - 1), 0);
+		path = ini_write(text);
+		plen = strlen(path);
+		if (n == 1022) {
+			cr_assert_eq(conf_load(path, tkeys, NTKEYS, &c, err,
+			    sizeof(err)), 0, "%s", err);
+			cr_expect_eq(c.num, 3);
+		} else {
+			cr_assert_eq(conf_load(path, tkeys, NTKEYS, &c, err,
+			    sizeof(err)), -1);
+			cr_expect_str_eq(err + plen, ": line 2: longer than "
+			    "1022 bytes");
+		}
+	}
+}
+
 Test(conf, directory_is_not_a_config)
 {
 	char err[512];
