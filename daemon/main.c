@@ -5,9 +5,11 @@
  * port of the range, port file, privileges, daemon mode; then the master.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <libutil.h>
 #include <pwd.h>
@@ -31,6 +33,47 @@
 #endif
 
 extern char	**environ;
+
+/*
+ * -d: the classic fork and new session, but the parent waits until the
+ * pool serves (the master writes to ready_fd) and exits 0 then, or with
+ * the daemon's own status if it ends first (workers failing at start-up:
+ * 1). Until then the daemon keeps the terminal, so its fatal errors are
+ * seen. Returns the descriptor to write to.
+ */
+static int
+main_daemonize(void)
+{
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+	char c;
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0) {
+		close(p[1]);
+		while ((n = read(p[0], &c, 1)) == -1 && errno == EINTR)
+			;
+		if (n == 1)
+			_exit(0);
+		/* _exit: the port file and pidfile are the daemon's. */
+		if (waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+			_exit(WEXITSTATUS(status));
+		_exit(EXIT_START);
+	}
+	close(p[0]);
+	if (setsid() == -1)
+		fatal("setsid");
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	return p[1];
+}
+
 
 static struct master_env	 env;
 
@@ -199,6 +242,7 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	env.config_path = config_path;
+	env.ready_fd = -1;
 
 	if (log_open(cfg->log_path, "sockbind", cfg->max_message, err,
 	    sizeof(err)) == -1)
@@ -241,8 +285,7 @@ main(int argc, char *argv[])
 	    store_init(cfg->store_path, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (daemonize) {
-		if (daemon(0, 0) == -1)
-			fatal("daemon");
+		env.ready_fd = main_daemonize();
 		files_owner = getpid();
 		log_event("daemon", "pid=%d", (int)getpid());
 	}

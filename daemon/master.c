@@ -29,6 +29,7 @@
 #define MASTER_SLOTS		(2 * CONFIG_WORKERS_MAX)
 #define MASTER_TICK_MS		1000
 #define MASTER_KILL_GRACE_MS	1000	/* after graceful_timeout */
+#define MASTER_READY_POLL_MS	10	/* until the first worker is ready */
 
 struct child {
 	pid_t		pid;		/* 0: slot free */
@@ -100,6 +101,23 @@ master_signals(void)
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
+/* Daemonized: stdio to /dev/null, and no longer the -d parent's pipe. */
+static void
+master_detach(void)
+{
+	int fd;
+
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	close(env->ready_fd);
+	env->ready_fd = -1;
+}
+
 /* In a new worker: drop what only the master should hold. */
 static void
 master_child_cleanup(void)
@@ -108,6 +126,9 @@ master_child_cleanup(void)
 	close(selfpipe[1]);
 	if (env->pidfh != NULL)
 		pidfile_close(env->pidfh);
+	/* A worker never holds the -d parent's terminal nor its pipe. */
+	if (env->ready_fd != -1)
+		master_detach();
 	unsetenv("NOTIFY_SOCKET");
 }
 
@@ -544,7 +565,28 @@ master_timeout(void)
 		    stop_deadline_ms : now + MASTER_TICK_MS;
 	else if (respawn_after_ms > now && respawn_after_ms < until)
 		until = respawn_after_ms;
+	/* A worker getting ready does not wake us: look again soon. */
+	if (!stopping && env->ready_fd != -1 &&
+	    now + MASTER_READY_POLL_MS < until)
+		until = now + MASTER_READY_POLL_MS;
 	return until > now ? (int)(until - now) : 0;
+}
+
+/* Once a worker of the pool is ready to serve, let the -d parent go. */
+static void
+master_check_ready(void)
+{
+	int i, st;
+
+	for (i = 0; env->ready_fd != -1 && i < MASTER_SLOTS; i++) {
+		if (!master_current(&children[i]))
+			continue;
+		st = master_state(i);
+		if (st == SB_IDLE || st == SB_BUSY) {
+			(void)write(env->ready_fd, "", 1);
+			master_detach();
+		}
+	}
 }
 
 static void
@@ -602,6 +644,7 @@ master_run(struct master_env *e)
 		} else {
 			master_murder();
 			master_manage();
+			master_check_ready();
 			if (pool_boot_give_up(boot_failures)) {
 				master_give_up();
 				break;

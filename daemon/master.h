@@ -26,6 +26,7 @@ struct master_env {
 	char		 bound[NET_ADDRSTRLEN];	/* "127.0.0.1:65431" */
 	int		 port;
 	struct pidfh	*pidfh;
+	int		 ready_fd;	/* -d: written once a worker serves */
 };
 
 void	master_block_signals(void);

@@ -135,8 +135,8 @@ Test(start, late_failure_leaves_no_files)
 	h_spawn(&d, NULL, NULL);
 	status = h_wait_exit(&d, H_WAIT_MS);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-	cr_assert(strstr(d.err, "unable to open database file") != NULL,
-	    "%s", d.err);
+	cr_assert(strstr(d.err, "sockbind.db: No such file or directory") !=
+	    NULL, "%s", d.err);
 	cr_assert_eq(access(d.port_file, F_OK), -1, "port file left");
 	cr_assert_eq(access(d.pidfile, F_OK), -1, "pidfile left");
 }
@@ -324,6 +324,26 @@ daemon_stop(pid_t pid)
 	while (!h_gone(pid) && h_now_ms() < deadline)
 		h_pause_ms(10);
 	cr_assert(h_gone(pid), "daemon %d still running", (int)pid);
+}
+
+/* -d waits for the pool: workers that fail at start-up make it exit 1,
+ * with the reason on the terminal, not 0 with a daemon already dead. */
+Test(start, daemon_boot_failure_is_status_1)
+{
+	struct h_daemon d = { 0 };
+	const char *const dflag[] = { "-d", NULL };
+	const char *const env[] = { "SOCKBIND_FAILPOINT=boot_fail", NULL };
+	int status;
+
+	h_config(&d, 22720, 22729, NULL);
+	h_spawn(&d, dflag, env);
+	status = h_wait_exit(&d, 3 * H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+	    "status %d", status);
+	cr_assert(strstr(d.err, "workers fail at start-up") != NULL, "%s",
+	    d.err);
+	cr_assert_eq(access(d.port_file, F_OK), -1, "port file left");
+	cr_assert_eq(access(d.pidfile, F_OK), -1, "pidfile left");
 }
 
 Test(start, daemonizes_with_pidfile)
