@@ -10,6 +10,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,16 +25,53 @@
 #define ACCOUNT_MASK	(MASK(PROTO_SESSION) | MASK(PROTO_AUTH))
 #define PASSWORD_MAX	1100	/* the server takes up to 1024 bytes */
 
-/* A name to tell the server: asked on a terminal, else the next line. */
+/*
+ * A name to tell the server: asked on a terminal, else the next line. On a
+ * terminal the server may speak first, having given up on a user who is
+ * slow to answer (a time limit, a stop): -2 then, so that nobody types into
+ * a connection that is gone. The terminal's stdin is unbuffered (see
+ * ident_dialogue()): no typed line hides in stdio from poll().
+ */
 static int
-ident_answer(char *buf, size_t size)
+ident_answer(struct client *c, char *buf, size_t size)
 {
-	if (isatty(STDIN_FILENO))
-		return prompt_line("Your name: ", buf, size);
-	if (fgets(buf, (int)size, stdin) == NULL)
-		return -1;
-	buf[strcspn(buf, "\r\n")] = '\0';
-	return 0;
+	struct pollfd pfd[2] = { { STDIN_FILENO, POLLIN, 0 },
+	    { c->fd, POLLIN, 0 } };
+
+	if (!isatty(STDIN_FILENO)) {
+		if (fgets(buf, (int)size, stdin) == NULL)
+			return -1;
+		buf[strcspn(buf, "\r\n")] = '\0';
+		return 0;
+	}
+	fputs("Your name: ", stderr);
+	fflush(stderr);
+	while (c->inlen == 0 && poll(pfd, 2, -1) == -1 && errno == EINTR)
+		;
+	if (c->inlen > 0 || (pfd[1].revents != 0 && pfd[0].revents == 0)) {
+		fputc('\n', stderr);
+		return -2;
+	}
+	return prompt_line("", buf, size);
+}
+
+/* The server spoke while we waited for the user: say what, and end. */
+static void
+ident_server_ended(struct client *c, int session)
+{
+	char line[512];
+	ssize_t n;
+
+	if (session)
+		n = link_recv_reply(c, line, sizeof(line)) == 0 ?
+		    (ssize_t)strlen(line) : -1;
+	else if ((n = link_recv_line(c, line, sizeof(line),
+	    CLIENT_REPLY_MS)) >= 0)
+		link_log_recv(c, line, (size_t)n);
+	link_close(c, "server ended");
+	if (n < 0)
+		errx(EXIT_LOST, "%s closed the connection", c->server);
+	errx(EXIT_LOST, "%s: %s", c->server, line);
 }
 
 static int
@@ -41,6 +79,7 @@ ident_dialogue(struct client *c)
 {
 	char line[512], name[256];
 	ssize_t n;
+	int r;
 
 	strlcpy(line, c->greeting, sizeof(line));
 	for (;;) {
@@ -55,7 +94,9 @@ ident_dialogue(struct client *c)
 			link_close(c, "refused");
 			return EXIT_REFUSED;
 		}
-		if (ident_answer(name, sizeof(name)) == -1) {
+		if ((r = ident_answer(c, name, sizeof(name))) == -2)
+			ident_server_ended(c, 0);
+		if (r == -1) {
 			link_close(c, "no answer");
 			errx(EXIT_USAGE, "no name given");
 		}
@@ -71,11 +112,14 @@ int
 cmd_ident(struct client *c, int argc, char **argv)
 {
 	char reply[512], name[256], req[300];
+	int r;
 
 	(void)argv;
 	if (argc != 0)
 		errx(EXIT_USAGE, "usage: sockbin ident");
 	client_require(c, "ident", MASK(PROTO_IDENT) | MASK(PROTO_SESSION));
+	if (isatty(STDIN_FILENO))
+		setvbuf(stdin, NULL, _IONBF, 0);
 	if (c->proto == PROTO_IDENT)
 		return ident_dialogue(c);
 	if (link_request(c, "IDENTIFY", reply, sizeof(reply)) == -1)
@@ -92,7 +136,9 @@ cmd_ident(struct client *c, int argc, char **argv)
 		printf("The server does not know this address. What is your "
 		    "name?\n");
 		fflush(stdout);
-		if (ident_answer(name, sizeof(name)) == -1)
+		if ((r = ident_answer(c, name, sizeof(name))) == -2)
+			ident_server_ended(c, 1);
+		if (r == -1)
 			errx(EXIT_USAGE, "no name given");
 		snprintf(req, sizeof(req), "IDENTIFY %s", name);
 		if (link_request(c, req, reply, sizeof(reply)) == -1)

@@ -188,6 +188,16 @@ class ClientPrompts(unittest.TestCase):
         t.expect("(the server closed the connection)")
         self.assertEqual(t.status(), 4)
 
+    def test_ident_prompt_ends_when_the_server_does(self):
+        # The user is asked for a name; the server goes away meanwhile:
+        # the client says so at once instead of waiting for the answer.
+        t = self.client("-H", "127.0.0.1", "-p", str(self.port), "ident")
+        t.expect("Your name: ")
+        self.daemon.send_signal(signal.SIGQUIT)     # immediate stop
+        self.assertEqual(self.daemon.wait(timeout=10), 0)
+        t.expect("closed the connection")
+        self.assertEqual(t.status(), 4)
+
     def test_chat_quit_is_a_clean_end(self):
         t = self.client("-H", "127.0.0.1", "-p", str(self.port), "chat")
         t.expect("> ")
