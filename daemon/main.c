@@ -2,7 +2,8 @@
  * main.c -- sockbind: a pre-fork multiprocess TCP server for socket labs.
  *
  * Start-up, in order: options, configuration, log, pidfile, the first free
- * port of the range, port file, privileges, daemon mode; then the master.
+ * port of the range, daemon mode, port file, privileges, store; then the
+ * master.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -270,6 +271,12 @@ main(int argc, char *argv[])
 	env.port = ntohs(bound.ss_family == AF_INET ?
 	    ((struct sockaddr_in *)&bound)->sin_port :
 	    ((struct sockaddr_in6 *)&bound)->sin6_port);
+	/* Daemonized first, so that the records below have the daemon's pid;
+	 * the terminal stays until the pool serves, errors still reach it. */
+	if (daemonize) {
+		env.ready_fd = main_daemonize();
+		log_event("daemon", "pid=%d", (int)getpid());
+	}
 	main_write_port_file(cfg->port_file, env.port);
 	files_owner = getpid();
 	atexit(main_remove_files);
@@ -284,11 +291,6 @@ main(int argc, char *argv[])
 	if (service_uses_store(cfg->service) &&
 	    store_init(cfg->store_path, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (daemonize) {
-		env.ready_fd = main_daemonize();
-		files_owner = getpid();
-		log_event("daemon", "pid=%d", (int)getpid());
-	}
 	if (env.pidfh != NULL && pidfile_write(env.pidfh) == -1)
 		fatal("pidfile %s", cfg->pidfile);
 
