@@ -56,7 +56,7 @@ progress_show(struct progress *p, uint64_t done, int final)
 
 /* The whole file, and its SHA-256 in hex. */
 static unsigned char *
-file_read(const char *path, size_t *len, char hex[65])
+file_read(const char *path, int oflags, size_t *len, char hex[65])
 {
 	unsigned char sum[crypto_hash_sha256_BYTES], *data;
 	struct stat st;
@@ -64,7 +64,7 @@ file_read(const char *path, size_t *len, char hex[65])
 	size_t got = 0;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | oflags)) == -1 ||
 	    fstat(fd, &st) == -1)
 		err(EXIT_USAGE, "%s", path);
 	if (!S_ISREG(st.st_mode))
@@ -130,8 +130,7 @@ upload_session(struct client *c, const char *base, const unsigned char *data,
 	}
 	if (off == len)
 		progress_show(p, len, 1);
-	snprintf(req, sizeof(req), "[%zu of %zu bytes of %s]", off, len, base);
-	link_log_send(c, req, strlen(req));
+	link_log_data(c, off);
 	if (link_recv_reply(c, reply, size) == -1)
 		errx(EXIT_LOST, off == len ? "%s closed the connection" :
 		    "%s: upload cut", c->server);
@@ -157,15 +156,24 @@ upload_raw(struct client *c, const unsigned char *data, size_t len,
 {
 	size_t off, n;
 	ssize_t got;
+	int saved = 0;
 
 	for (off = 0; off < len; off += n) {
 		n = len - off < UPLOAD_CHUNK ? len - off : UPLOAD_CHUNK;
-		link_send(c, data + off, n, "[file data]");
+		if (c->io.write(c, data + off, n) == -1) {
+			saved = errno ? errno : ETIMEDOUT;
+			break;	/* the server may have said why: read on */
+		}
 		progress_show(p, off + n, 0);
 	}
-	progress_show(p, len, 1);
+	link_log_data(c, off);
+	if (off == len)
+		progress_show(p, len, 1);
 	shutdown(c->fd, SHUT_WR);
 	got = link_recv_line(c, reply, size, CLIENT_REPLY_MS);
+	if (got < 0 && off < len)
+		errx(EXIT_LOST, "%s: cannot send: %s", c->server,
+		    strerror(saved));
 	if (got < 0)
 		errx(EXIT_LOST, "%s: no reply to the upload", c->server);
 	link_log_recv(c, reply, (size_t)got);
@@ -174,7 +182,7 @@ upload_raw(struct client *c, const unsigned char *data, size_t len,
 int
 cmd_upload(struct client *c, int argc, char **argv)
 {
-	char hex[65], reply[1024], *path, *base;
+	char hex[65], reply[1024], *path, *base, *s;
 	struct progress p = { isatty(STDERR_FILENO), 0, 0, 0 };
 	unsigned char *data;
 	size_t len, max;
@@ -183,12 +191,16 @@ cmd_upload(struct client *c, int argc, char **argv)
 	if (argc != 1)
 		errx(EXIT_USAGE, "usage: sockbin upload FILE");
 	client_require(c, "upload", MASK(PROTO_SESSION) | MASK(PROTO_RAW));
-	data = file_read(argv[0], &len, hex);
+	data = file_read(argv[0], 0, &len, hex);
 	p.total = len;
 	p.started_ms = timefmt_mono_ms();
 	if ((path = strdup(argv[0])) == NULL)
 		err(EXIT_USAGE, "strdup");
 	base = basename(path);
+	/* A space would end the name in the request; the server turns
+	 * spaces into '_' anyway (PROTOCOL 1.4). */
+	for (s = base; (s = strchr(s, ' ')) != NULL; s++)
+		*s = '_';
 	if (c->proto == PROTO_RAW)
 		upload_raw(c, data, len, &p, reply, sizeof(reply));
 	else {
@@ -214,14 +226,25 @@ cmd_upload(struct client *c, int argc, char **argv)
 	return r;
 }
 
+/* The exchange file often lives in a directory others can write: never
+ * through a symbolic link, never anything but a regular file (truncated
+ * only once that is known), as the server does. */
 static void
 file_write(const char *path, const char *text)
 {
+	struct stat st;
 	int fd;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd == -1 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)
-	    || close(fd) == -1)
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd == -1 && errno == ELOOP)
+		errx(EXIT_USAGE, "%s: is a symbolic link: refused", path);
+	if (fd == -1 || fstat(fd, &st) == -1)
+		err(EXIT_USAGE, "%s", path);
+	if (!S_ISREG(st.st_mode))
+		errx(EXIT_USAGE, "%s: not a regular file", path);
+	if (ftruncate(fd, 0) == -1 ||
+	    write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
+	    close(fd) == -1)
 		err(EXIT_USAGE, "%s", path);
 }
 
@@ -277,7 +300,7 @@ cmd_pingpong(struct client *c, int argc, char **argv)
 			link_close(c, "refused");
 			return client_refused(c, answer);
 		}
-		text = (char *)file_read(argv[0], &len, hex);
+		text = (char *)file_read(argv[0], O_NOFOLLOW, &len, hex);
 		printf("round %ld: wrote '%s', got _code3g, the file says "
 		    "'%.*s'\n", i, data, (int)len, text);
 		ponged = len == 4 && memcmp(text, "pong", 4) == 0;
@@ -286,7 +309,8 @@ cmd_pingpong(struct client *c, int argc, char **argv)
 		if (!ponged) {
 			link_close(c, "check failed");
 			fprintf(stderr, "sockbin: %s does not say 'pong': is it "
-			    "the server's [pingpong] file?\n", argv[0]);
+			    "the server's [pingpong] file, and is another client "
+			    "using it at the same time?\n", argv[0]);
 			return EXIT_REFUSED;
 		}
 	}

@@ -257,6 +257,14 @@ link_log_send(struct client *c, const char *text, size_t len)
 	link_log(c, "send", text, len);
 }
 
+/* File data, whose text has no place in the log: its size only. */
+void
+link_log_data(struct client *c, size_t len)
+{
+	log_event("send", "server=%s bytes=%zu text=\"[file data]\"",
+	    c->server, len);
+}
+
 /* logtext: what to log for this send (NULL: the bytes themselves). */
 void
 link_send(struct client *c, const void *buf, size_t len, const char *logtext)

@@ -101,6 +101,7 @@ int	 link_request(struct client *, const char *req, char *reply,
 int	 link_recv_reply(struct client *, char *reply, size_t size);
 void	 link_log_recv(struct client *, const char *text, size_t len);
 void	 link_log_send(struct client *, const char *text, size_t len);
+void	 link_log_data(struct client *, size_t len);
 
 /* commands.c: client_require() ends the run unless the server speaks one
  * of the protocols in mask (1 << PROTO_...); client_refused() prints an ERR

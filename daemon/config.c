@@ -25,7 +25,6 @@ config_check_user(const char *value, char *why, size_t whylen)
 	return 0;
 }
 
-#define CONFIG_START_DEFAULT	"4"
 
 const struct conf_key config_keys[] = {
 	S("listen", "*", listen, net_check_listen),
@@ -35,7 +34,7 @@ const struct conf_key config_keys[] = {
 	P("server", "port_file", "/run/sockbind/sockbind.port", port_file),
 	P("server", "pidfile", "/run/sockbind/sockbind.pid", pidfile),
 	S("user", "", user, config_check_user),
-	I("pool", "start", CONFIG_START_DEFAULT, 1, CONFIG_WORKERS_MAX, start),
+	I("pool", "start", "4", 1, CONFIG_WORKERS_MAX, start),
 	I("pool", "min_spare", "2", 0, CONFIG_WORKERS_MAX, min_spare),
 	I("pool", "max_spare", "8", 1, CONFIG_WORKERS_MAX, max_spare),
 	I("pool", "max_workers", "64", 1, CONFIG_WORKERS_MAX, max_workers),
@@ -91,8 +90,7 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	}
 	/* "max_workers = 1" alone makes an iterative server: the default
 	 * start follows it down; a start set above it is an error. */
-	if (cfg->start > cfg->max_workers &&
-	    cfg->start == atoi(CONFIG_START_DEFAULT))
+	if (cfg->start > cfg->max_workers && !conf_given("pool", "start"))
 		cfg->start = cfg->max_workers;
 	if (cfg->start > cfg->max_workers) {
 		snprintf(err, errlen, "%s: [pool] start: %d is above "

@@ -20,6 +20,23 @@
  * 1024 with the LF and the NUL). */
 #define CONF_LINE_MAX	1022
 
+/* The keys the last file set, for conf_given(). */
+static const struct conf_key	*given_keys;
+static size_t			 given_nkeys;
+static unsigned char		*given;
+
+int
+conf_given(const char *section, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < given_nkeys; i++)
+		if (strcasecmp(given_keys[i].section, section) == 0 &&
+		    strcasecmp(given_keys[i].key, key) == 0)
+			return given[i];
+	return 0;
+}
+
 /* iniparser reports syntax errors through a callback; keep the first. */
 static char	parse_error[256];
 static char	base_dir[PATH_MAX];	/* "": the current directory */
@@ -347,11 +364,20 @@ conf_load_file(const char *path, const struct conf_key *keys, size_t nkeys,
 	}
 	if (conf_check_names(d, path, keys, nkeys, err, errlen) == -1)
 		goto fail;
+	free(given);
+	given_nkeys = 0;
+	if ((given = calloc(nkeys ? nkeys : 1, 1)) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	given_keys = keys;
+	given_nkeys = nkeys;
 	for (i = 0; i < nkeys; i++) {
 		snprintf(name, sizeof(name), "%s:%s", keys[i].section,
 		    keys[i].key);
 		if ((value = iniparser_getstring(d, name, NULL)) == NULL)
 			continue;
+		given[i] = 1;
 		if (conf_set(&keys[i], value, dst, why, sizeof(why)) == -1) {
 			snprintf(err, errlen, "%s: [%s] %s: %s", path,
 			    keys[i].section, keys[i].key, why);

@@ -13,6 +13,8 @@
  * Relative CONF_PATH values are made absolute against the directory given to
  * conf_set_base_dir(), or else the current one: a daemon that changes
  * directory (daemon(3) goes to /) keeps resolving them as it started.
+ * conf_given() says whether the file of the last conf_load() set a key
+ * (1), or left it at its default (0).
  */
 #ifndef SOCKBIN_CONF_H
 #define SOCKBIN_CONF_H
@@ -57,5 +59,6 @@ int	conf_check_utf8(const char *value, char *why, size_t whylen);
 int	conf_defaults(const struct conf_key *keys, size_t nkeys, void *dst,
 	    char *err, size_t errlen);
 void	conf_set_base_dir(const char *dir);
+int	conf_given(const char *section, const char *key);
 
 #endif

@@ -34,6 +34,7 @@
 #include "shared/utf8.h"
 
 #define UPLOAD_SUFFIX_MAX	1000
+#define UPLOAD_DRAIN_MS		1000	/* after an ERR mid-upload */
 
 int
 upload_begin(struct upload *u, const struct config *cfg, char *err,
@@ -251,7 +252,11 @@ upload_serve(struct conn *c, const struct config *cfg)
 		if (r != 0) {
 			log_warnx("upload from %s: %s", c->peer, err);
 			snprintf(reply, sizeof(reply), "ERR %s\n", err);
-			(void)conn_say(c, reply);
+			/* The client is still sending: what comes is read
+			 * and dropped, or closing would reset the connection
+			 * and the client might never see why. */
+			if (conn_say(c, reply) == 0)
+				conn_drain(c, UPLOAD_DRAIN_MS);
 		} else if (c->end == CONN_TIMEOUT)
 			conn_notify_line(c, "ERR timeout\n");
 		return;

@@ -291,24 +291,75 @@ Test(client, upload_to_a_small_max_frame)
 	FILE *fp;
 
 	h_start(&d, 22680, 22689, over);
-	snprintf(file, sizeof(file), "%s/big.txt", d.dir);
+	/* A space in the name, too: the request would be malformed. */
+	snprintf(file, sizeof(file), "%s/big notes.txt", d.dir);
 	cr_assert_not_null(fp = fopen(file, "w"));
 	for (i = 0; i < len; i++)
 		fputc("0123456789abcdef\n"[i % 17], fp);
 	fclose(fp);
-	snprintf(args, sizeof(args), "-p 22680-22689 upload %s", file);
+	snprintf(args, sizeof(args), "-p 22680-22689 upload '%s'", file);
 	cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s", out);
 	cr_assert(strstr(out, "takes frames of at most 4096 bytes") != NULL,
 	    "%s", out);
-	cr_assert(strstr(out, "stored as big.txt: 300000 bytes") != NULL,
+	cr_assert(strstr(out, "stored as big_notes.txt: 300000 bytes") != NULL,
 	    "%s", out);
+	/* The client's log counts the data, not its placeholder. */
+	snprintf(file, sizeof(file), "%s/.sockbin.log", home);
+	cr_assert_eq(h_log_wait(file, "bytes=300000 text=\"[file data]\"", 1,
+	    H_WAIT_MS), 0);
 	cr_assert_eq(h_log_wait(d.log, "ERR 413 frame of 65536 bytes exceeds "
 	    "max_frame 4096", 1, H_WAIT_MS), 0);
-	snprintf(file, sizeof(file), "%s/up/big.txt", d.dir);
+	snprintf(file, sizeof(file), "%s/up/big_notes.txt", d.dir);
 	stored = h_slurp(file, &i);
 	cr_assert_not_null(stored);
 	cr_assert_eq(i, len);
 	free(stored);
+}
+
+/* A raw upload over max_size: the server says why and drains, so the
+ * client reports the server's reason (exit 1), not a reset. */
+Test(client, raw_upload_too_large_is_refused_with_reason)
+{
+	const char *const over[] = { "server.service=upload",
+	    "upload.dir=%D/up", "upload.max_size=1000", NULL };
+	struct h_daemon d;
+	char out[1024], args[PATH_MAX + 64], file[PATH_MAX + 16];
+	size_t i;
+	FILE *fp;
+
+	h_start(&d, 22730, 22739, over);
+	snprintf(file, sizeof(file), "%s/big.bin", d.dir);
+	cr_assert_not_null(fp = fopen(file, "w"));
+	for (i = 0; i < 3000000; i++)
+		fputc((int)(i * 7 % 251), fp);
+	fclose(fp);
+	snprintf(args, sizeof(args), "-p 22730-22739 upload %s", file);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 1, "%s", out);
+	cr_assert(strstr(out, "ERR too large") != NULL, "%s", out);
+}
+
+/* The client never writes through a symbolic link where the exchange file
+ * should be (the server refuses one too). */
+Test(client, pingpong_refuses_a_symlink)
+{
+	const char *const over[] = { "server.service=pingpong",
+	    "pingpong.file=%D/pp.txt", NULL };
+	struct h_daemon d;
+	char out[512], args[PATH_MAX + 64], link[PATH_MAX], victim[PATH_MAX];
+	char *text;
+
+	h_start(&d, 22740, 22749, over);
+	snprintf(victim, sizeof(victim), "%s/victim.txt", d.dir);
+	snprintf(link, sizeof(link), "%s/pp.txt", d.dir);
+	write_file(victim, "precious\n");
+	cr_assert_eq(symlink(victim, link), 0);
+	snprintf(args, sizeof(args), "-p 22740-22749 pingpong %s 1", link);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 2, "%s", out);
+	cr_assert(strstr(out, "is a symbolic link: refused") != NULL, "%s",
+	    out);
+	text = h_slurp(victim, NULL);
+	cr_assert_str_eq(text, "precious\n");
+	free(text);
 }
 
 Test(client, pingpong_rounds)

@@ -229,6 +229,9 @@ Test(start, config_inconsistent)
 {
 	expect_config_error("[pool]\nstart = 10\nmax_workers = 4\n",
 	    "%s: [pool] start: 10 is above max_workers (4)\n");
+	/* Set to what the default is, it is still set: refused too. */
+	expect_config_error("[pool]\nstart = 4\nmax_workers = 2\n",
+	    "%s: [pool] start: 4 is above max_workers (2)\n");
 }
 
 Test(start, config_unknown_user)
