@@ -85,6 +85,19 @@ class DryRun(unittest.TestCase):
                     self.assertEqual((status, err), (0, ""))
                     self.assertEqual(out.splitlines(), want)
 
+    def test_flags_together(self):
+        # -np is -n -p, as the usage line [-hnp] says.
+        for flags in (["-np"], ["-pn"], ["-n", "-p"]):
+            with self.subTest(flags=flags):
+                status, out, err = run(flags + ["-c", SAMPLE, "open"])
+                self.assertEqual((status, err), (0, ""))
+                self.assertEqual(out.splitlines(), [
+                    "firewall-cmd --permanent --add-port=%s" % RANGE,
+                    "firewall-cmd --reload"])
+        status, out, err = run(["-nx", "-c", SAMPLE, "open"])
+        self.assertEqual((status, out), (2, ""))
+        self.assertIn("unknown option -x", err)
+
     def test_range_from_config(self):
         cases = [
             ("[server]\nport_min = 5000\nport_max = 5010\n", "5000-5010/tcp"),
@@ -95,8 +108,8 @@ class DryRun(unittest.TestCase):
              "6000-6001/tcp"),
             ("; [server]\n[server]\n# port_min = 1\nport_min = 7000\n"
              "port_max = 7000\n[other]\nport_min = 1\n", "7000/tcp"),
-            ("[server]\nport_min = 8000\nport_min = 8001\nport_max = 8002\n",
-             "8001-8002/tcp"),
+            # A sign, as the daemon's strtoll takes it.
+            ("[server]\nport_min = +9000\nport_max = 9001\n", "9000-9001/tcp"),
         ]
         with TempDir() as tmp:
             conf = os.path.join(tmp, "t.ini")
@@ -119,6 +132,9 @@ class DryRun(unittest.TestCase):
                 ("[server]\nport_min =\n", "not a whole number"),
                 ("[server]\nport_min = 65439\nport_max = 65431\n",
                  "above port_max"),
+                # The daemon refuses a key given twice; so does this.
+                ("[server]\nport_min = 8000\nport_min = 8001\n",
+                 "given twice"),
             ]
             for text, why in cases:
                 with self.subTest(config=text):
