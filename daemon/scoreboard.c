@@ -129,11 +129,20 @@ scoreboard_count_host(const char *host)
 
 	for (i = 0; i < used && i < nslots; i++) {
 		if ((pid = scoreboard_owner(i)) == 0 ||
-		    scoreboard_state(&slots[i], pid) != SB_BUSY)
+		    !scoreboard_serving(&slots[i],
+		    scoreboard_state(&slots[i], pid)))
 			continue;
 		n += strcmp(slots[i].host, host) == 0;
 	}
 	return n;
+}
+
+int
+scoreboard_serving(const struct sb_slot *s, int state)
+{
+	/* Stopping (retired by a reload, or the server stopping), it may
+	 * still finish a client: its host stays set until then. */
+	return state == SB_BUSY || (state == SB_STOPPING && s->host[0] != '\0');
 }
 
 int

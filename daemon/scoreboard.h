@@ -55,6 +55,8 @@ pid_t		 scoreboard_owner(size_t slot);
 size_t		 scoreboard_size(void);
 struct sb_slot	*scoreboard_slot(size_t i);
 const char	*scoreboard_state_name(int state);
+/* Serving a client in that state: busy, or stopping with one in hand. */
+int		 scoreboard_serving(const struct sb_slot *, int state);
 
 /* Worker side: write one's own slot. */
 void	scoreboard_claim(struct sb_slot *, pid_t pid, const char *service);

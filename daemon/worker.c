@@ -90,15 +90,14 @@ worker_log_wait(void)
 }
 
 /* Waiting for the store too; but a worker that must end gives up on it
- * (the master gone, an immediate stop, the graceful deadline passed). */
+ * (the master gone, an immediate stop, the graceful deadline passed):
+ * the checks of any wake-up, where a stop's deadline is set by the first. */
 static int
 worker_store_wait(void)
 {
-	scoreboard_beat(slot);
-	if (quit_requested || orphaned || getppid() != master_pid ||
-	    (stop_deadline_ms != 0 && timefmt_mono_ms() >= stop_deadline_ms))
-		return -1;
-	return 0;
+	const char *why;
+
+	return worker_tick(1, &why);
 }
 
 /*

@@ -171,13 +171,13 @@ verb_status(struct session *s, char *arg)
 		slot = scoreboard_slot(i);
 		st = scoreboard_state(slot, pid);
 		total++;
-		busy += st == SB_BUSY;
+		busy += scoreboard_serving(slot, st);
 		idle += st == SB_IDLE || st == SB_STARTING;
 		fprintf(fp, "\nworker slot=%zu pid=%d state=%s requests=%llu "
 		    "client=%s", i, (int)pid, scoreboard_state_name(st),
 		    (unsigned long long)__atomic_load_n(&slot->requests,
-		    __ATOMIC_RELAXED), st == SB_BUSY && slot->client[0] ?
-		    slot->client : "-");
+		    __ATOMIC_RELAXED), scoreboard_serving(slot, st) &&
+		    slot->client[0] ? slot->client : "-");
 	}
 	fclose(fp);
 	r = asprintf(&text, "OK uptime=%lld port=%d service=%s workers=%d "

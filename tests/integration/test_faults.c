@@ -473,6 +473,41 @@ Test(faults, store_locked_gives_500_and_echo_goes_on)
 	cr_assert_eq(h_log_bad_lines(d.log, &lines), 0);
 }
 
+/* A graceful stop while a worker waits for the locked store: the wait
+ * gives up by graceful_timeout, the client is told, the worker exits by
+ * itself (not killed). */
+Test(faults, stop_while_waiting_for_the_store)
+{
+	const char *const over[] = { "server.service=session",
+	    "pool.graceful_timeout=1", NULL };
+	struct h_daemon d;
+	char db_path[PATH_MAX], buf[256];
+	sqlite3 *db;
+	int a, status;
+
+	h_start(&d, 22760, 22769, over);
+	a = h_session_connect(NULL, d.port, H_WAIT_MS);
+	snprintf(db_path, sizeof(db_path), "%s/sockbind.db", d.dir);
+	cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
+	    SQLITE_OK, "%s", sqlite3_errmsg(db));
+	h_frame_send_text(a, "REGISTER zed correct horse");
+	cr_assert_eq(h_log_wait(d.log, "REGISTER zed [secret]", 1, H_WAIT_MS),
+	    0);
+	h_signal(&d, SIGTERM);
+	cr_assert_geq(h_frame_recv(a, buf, sizeof(buf), 3 * H_WAIT_MS), 0,
+	    "no reply");
+	cr_assert_str_eq(buf, "ERR 500 the store failed");
+	cr_assert_geq(h_frame_recv(a, buf, sizeof(buf), 3 * H_WAIT_MS), 0);
+	cr_assert_str_eq(buf, "ERR 503 server shutting down");
+	status = h_wait_exit(&d, 3 * H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert_eq(h_log_count(d.log, "stop_kill"), 0, "a worker was killed");
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	close(a);
+}
+
 /* --- slow senders and clients that never read ------------------------- */
 
 Test(faults, slow_sender_kept_by_idle_cut_by_session_timeout)

@@ -308,6 +308,33 @@ Test(supervise, sighup_keeps_max_workers)
 	    log_offset(d.log, "text=\"two\\n\""));
 }
 
+/* A worker finishing its client after a reload still counts for that
+ * client's address: per_source holds across reloads. */
+Test(supervise, sighup_keeps_per_source)
+{
+	const char *const over[] = { "server.service=session",
+	    "limits.per_source=1", NULL };
+	struct h_daemon d;
+	char reply[1024];
+	int one, two;
+
+	h_start(&d, 22750, 22759, over);
+	one = h_session_connect(NULL, d.port, H_WAIT_MS);
+	h_signal(&d, SIGHUP);
+	cr_assert_eq(h_log_wait(d.log, " reload config=", 1, H_WAIT_MS), 0);
+	h_session_expect(one, "ECHO held", "OK held", H_WAIT_MS);
+	two = h_connect(d.port);
+	cr_assert_geq(h_frame_recv(two, reply, sizeof(reply), H_WAIT_MS), 0);
+	cr_assert(strncmp(reply, "ERR 421 ", 8) == 0, "%s", reply);
+	close(two);
+	/* STATUS counts the retired worker's client as busy, and shows it. */
+	h_session_ask(one, "STATUS", reply, sizeof(reply), H_WAIT_MS);
+	cr_assert(strstr(reply, "busy=1 ") != NULL, "%s", reply);
+	cr_assert(strstr(reply, "state=stopping requests=0 client=127.0.0.1:")
+	    != NULL, "%s", reply);
+	close(one);
+}
+
 Test(supervise, sighup_with_bad_config_keeps_serving)
 {
 	struct h_daemon d;
