@@ -138,6 +138,13 @@ main(int argc, char *argv[])
 		warnx("unknown command '%s'", argv[0]);
 		usage(EXIT_USAGE);
 	}
+	/* "sockbin echo -- -5": the usual end of options, after the command
+	 * too, before text that starts with '-'. */
+	if (argc > 1 && strcmp(argv[1], "--") == 0) {
+		argv[1] = argv[0];
+		argc--;
+		argv++;
+	}
 
 	if (client_config_load(&c, config_path, explicit, err_buf,
 	    sizeof(err_buf)) == -1)

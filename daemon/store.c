@@ -1,6 +1,9 @@
 /* store.c -- the identity and account store in SQLite (see store.h). */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -96,6 +99,25 @@ store_open(const char *path)
 	return db;
 }
 
+/* The database, and its -wal and -shm files if they exist: no access for
+ * group and others (best effort: a file of another owner stays). */
+static void
+store_private(int fd, const char *path)
+{
+	static const char *const suffixes[] = { "-wal", "-shm" };
+	char name[PATH_MAX + 8];
+	struct stat st;
+	size_t i;
+
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
+		(void)fchmod(fd, st.st_mode & 0700);
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(name, sizeof(name), "%s%s", path, suffixes[i]);
+		if (stat(name, &st) == 0 && (st.st_mode & 077) != 0)
+			(void)chmod(name, st.st_mode & 0700);
+	}
+}
+
 int
 store_init(const char *path, char *err, size_t errlen)
 {
@@ -105,11 +127,13 @@ store_init(const char *path, char *err, size_t errlen)
 	sqlite3_stmt *st;
 
 	/* It holds password hashes: made 0600 (SQLite would make it 0644
-	 * under the usual umask), and its -wal and -shm files follow it. */
+	 * under the usual umask), and its -wal and -shm files follow it. One
+	 * that an older sockbind made readable to others is made private. */
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
 		snprintf(err, errlen, "store %s: %s", path, strerror(errno));
 		return -1;
 	}
+	store_private(fd, path);
 	close(fd);
 	if ((db = store_open(path)) == NULL) {
 		snprintf(err, errlen, "store %s", last_error);

@@ -41,9 +41,6 @@ worker_signal(int sig)
 	case SIGTERM:
 		stop_requested = 1;
 		break;
-	case SIGHUP:
-		retire_requested = 1;
-		break;
 	case SIGQUIT:
 		quit_requested = 1;
 		break;
@@ -51,6 +48,18 @@ worker_signal(int sig)
 		orphaned = 1;
 		break;
 	}
+}
+
+/* Retire: from the master only. A terminal's hangup reaches the whole
+ * process group, and whether to reload is the master's to decide (it
+ * refuses a bad configuration and keeps its workers). */
+static void
+worker_hup(int sig, siginfo_t *info, void *ctx)
+{
+	(void)sig;
+	(void)ctx;
+	if (info != NULL && info->si_pid == master_pid)
+		retire_requested = 1;
 }
 
 static void
@@ -67,9 +76,12 @@ worker_signals(void)
 	/* No SA_RESTART: a signal must interrupt accept() and poll(). */
 	sa.sa_handler = worker_signal;
 	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
+	sa.sa_flags = SA_SIGINFO;
+	sa.sa_sigaction = worker_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_flags = 0;
 	/* The terminal's ^C reaches the whole process group: only the
 	 * master decides what it means. */
 	sa.sa_handler = SIG_IGN;

@@ -29,6 +29,7 @@
 #define SESSION_VERB_MAX	32
 #define SESSION_LINE_MAX	4096
 #define SESSION_DRAIN_MS	1000	/* after a reply that ends us */
+#define SESSION_QUIT_DRAIN_MS	250	/* after QUIT: the client is done */
 #define SESSION_END_DRAIN_MS	250	/* after a time limit or a stop */
 
 struct session {
@@ -478,7 +479,7 @@ verb_quit(struct session *s, char *arg)
 	/* What the client sent after QUIT is read and dropped: closing on
 	 * unread data would reset the connection, and the client could lose
 	 * the replies still on their way, this OK among them. */
-	conn_drain(s->c, SESSION_DRAIN_MS);
+	conn_drain(s->c, SESSION_QUIT_DRAIN_MS);
 	return 1;
 }
 

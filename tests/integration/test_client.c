@@ -104,6 +104,8 @@ Test(client, no_server_is_one_line_and_status_3)
 	/* Text after the command is text, even when it starts with '-'. */
 	cr_assert_eq(run_client("-p 21990-21992 echo '-p 5 degrees'", out,
 	    sizeof(out)), 3, "%s", out);
+	cr_assert_eq(run_client("-p 21990-21992 echo -- -5", out,
+	    sizeof(out)), 3, "%s", out);
 	/* The client's own log has the attempt too. */
 	snprintf(log, sizeof(log), "%s/.sockbin.log", home);
 	cr_assert_eq(h_log_wait(log, "connect_failed host=127.0.0.1 "

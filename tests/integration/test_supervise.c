@@ -340,7 +340,7 @@ Test(supervise, sighup_with_bad_config_keeps_serving)
 	struct h_daemon d;
 	pid_t before[8], after[8];
 	FILE *fp;
-	int fd, n;
+	int fd, n, i;
 
 	h_start(&d, 21660, 21669, NULL);
 	cr_assert_eq(h_wait_workers(d.pid, 3, H_WAIT_MS), 0);
@@ -348,6 +348,10 @@ Test(supervise, sighup_with_bad_config_keeps_serving)
 	fp = fopen(d.config, "a");
 	fprintf(fp, "[pool]\nmax_requests = lots\n");
 	fclose(fp);
+	/* A terminal's hangup reaches the workers too: only the master's
+	 * SIGHUP retires them. */
+	for (i = 0; i < n; i++)
+		cr_assert_eq(kill(before[i], SIGHUP), 0);
 	h_signal(&d, SIGHUP);
 	cr_assert_eq(h_log_wait(d.log, " reload_refused ", 1, H_WAIT_MS), 0);
 	cr_assert_eq(h_log_count(d.log, "max_requests: 'lots' is not a whole "

@@ -5,6 +5,7 @@
  */
 #include <sys/stat.h>
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,4 +122,23 @@ Test(store, files_are_private)
 		cr_assert_eq(st.st_mode & 0777, 0600, "%s: %o", name,
 		    (unsigned)(st.st_mode & 0777));
 	}
+}
+
+/* A store an older sockbind made 0644 is made private at start-up. */
+Test(store, older_open_store_made_private)
+{
+	char err[256], wal[160];
+	struct stat st;
+
+	store_close();
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	cr_assert_eq(chmod(path, 0644), 0);
+	cr_assert_eq(close(open(wal, O_RDWR | O_CREAT, 0644)), 0);
+	cr_assert_eq(chmod(wal, 0644), 0);
+	cr_assert_eq(store_init(path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600, "%o", (unsigned)st.st_mode);
+	if (stat(wal, &st) == 0)	/* SQLite may have removed it */
+		cr_assert_eq(st.st_mode & 0777, 0600, "%o",
+		    (unsigned)st.st_mode);
 }
