@@ -335,6 +335,8 @@ cmd_send(struct client *c, int argc, char **argv)
 			n = c->proto == PROTO_SESSION ?
 			    link_request(c, "QUIT", reply, sizeof(reply)) :
 			    link_recv_line(c, reply, sizeof(reply), 0);
+			if (c->proto != PROTO_SESSION && n >= 0)
+				link_log_recv(c, reply, (size_t)n);
 			free(req);
 			return send_report_end(c, n >= 0 ? reply : NULL);
 		}

@@ -453,6 +453,17 @@ master_scheduling(const struct config *cfg)
 		    cfg->batch_scheduling ? "SCHED_BATCH" : "SCHED_OTHER");
 }
 
+/* In the log, and where an operator looks too (the journal, a terminal):
+ * the log itself may be what is gone. */
+static void
+master_reload_refused(const char *err)
+{
+	log_text("reload_refused", err, strlen(err), "config=%s",
+	    env->config_path);
+	fprintf(stderr, "sockbind: reload refused: %s\n", err);
+	sd_notify(0, "READY=1");
+}
+
 static void
 master_reload(void)
 {
@@ -466,9 +477,7 @@ master_reload(void)
 	 * after them. */
 	memset(&next, 0, sizeof(next));
 	if (config_load(env->config_path, &next, err, sizeof(err)) == -1) {
-		log_text("reload_refused", err, strlen(err), "config=%s",
-		    env->config_path);
-		sd_notify(0, "READY=1");
+		master_reload_refused(err);
 		return;
 	}
 	/* What the running master holds cannot change without a restart. */
@@ -488,9 +497,7 @@ master_reload(void)
 	if ((service_uses_store(next.service) &&
 	    store_init(next.store_path, err, sizeof(err)) == -1) ||
 	    log_reopen(next.log_path, err, sizeof(err)) == -1) {
-		log_text("reload_refused", err, strlen(err), "config=%s",
-		    env->config_path);
-		sd_notify(0, "READY=1");
+		master_reload_refused(err);
 		return;
 	}
 	log_set_max_message(next.max_message);
@@ -534,8 +541,12 @@ master_handle(int sig)
 			master_reload();
 		break;
 	case SIGUSR1:
-		if (log_reopen(NULL, err, sizeof(err)) == -1)
+		if (log_reopen(NULL, err, sizeof(err)) == -1) {
+			/* The log may be what is gone: say it where an
+			 * operator looks too (the journal, a terminal). */
 			log_warnx("reopen: %s", err);
+			fprintf(stderr, "sockbind: log reopen: %s\n", err);
+		}
 		else
 			log_event("log_reopen", "path=%s", env->cfg.log_path);
 		break;

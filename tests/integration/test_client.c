@@ -538,3 +538,23 @@ Test(client, periodic_send_ended_by_the_server)
 	cr_assert(strstr(out, "the server ended the session: ERR 408 timeout: "
 	    "session time is up\n") != NULL, "%s", out);
 }
+
+/* The same from a raw server: its last line is in the client's log too. */
+Test(client, periodic_send_ended_by_a_raw_server)
+{
+	const char *const over[] = { "server.service=mirror",
+	    "limits.session_timeout=1", NULL };
+	struct h_daemon d;
+	char out[2048], log[PATH_MAX];
+
+	h_start(&d, 22780, 22789, over);
+	cr_assert_eq(run_in(d.dir, NULL, "-p 22780-22789 send", out,
+	    sizeof(out)), 4, "%s", out);
+	cr_assert(strstr(out, "ERR timeout: session timeout") != NULL, "%s",
+	    out);
+	snprintf(log, sizeof(log), "%s/.sockbin.log", d.dir);
+	cr_assert_eq(h_log_wait(log, " recv server=127.0.0.1:", 2, H_WAIT_MS),
+	    0);
+	cr_assert_eq(h_log_wait(log, "text=\"ERR timeout: session timeout\"",
+	    1, H_WAIT_MS), 0);
+}

@@ -362,6 +362,11 @@ Test(supervise, sighup_with_bad_config_keeps_serving)
 	cr_assert_eq(h_workers(d.pid, after, 8), n);
 	cr_assert(memcmp(before, after, n * sizeof(pid_t)) == 0,
 	    "workers replaced on a refused reload");
+	/* Said on stderr too (the journal): the log may be what is gone. */
+	h_signal(&d, SIGTERM);
+	cr_assert_eq(h_wait_exit(&d, H_WAIT_MS), 0);
+	cr_assert(strstr(d.err, "sockbind: reload refused: ") != NULL, "%s",
+	    d.err);
 }
 
 Test(supervise, master_death_ends_workers)
@@ -425,6 +430,28 @@ Test(supervise, usr1_reopens_log)
 	    H_WAIT_MS), 0);
 	cr_assert_eq(h_log_count(rotated, "after rotation"), 0);
 	cr_assert_eq(h_log_count(rotated, " start version="), 1);
+}
+
+/* A reopen that fails is said on stderr too: the log may be what is gone,
+ * and a record of it in the old file would reach nobody. */
+Test(supervise, usr1_failed_reopen_on_stderr)
+{
+	struct h_daemon d;
+	char rotated[PATH_MAX + 8];
+	long deadline;
+
+	h_start(&d, 22770, 22779, NULL);
+	snprintf(rotated, sizeof(rotated), "%s.1", d.log);
+	cr_assert_eq(rename(d.log, rotated), 0);
+	cr_assert_eq(mkdir(d.log, 0755), 0);	/* no file can open there */
+	h_signal(&d, SIGUSR1);
+	deadline = h_now_ms() + H_WAIT_MS;
+	while (strstr(d.err, "sockbind: log reopen: ") == NULL &&
+	    h_now_ms() < deadline)
+		h_read_output(&d, 100);
+	cr_assert(strstr(d.err, "sockbind: log reopen: ") != NULL, "%s",
+	    d.err);
+	cr_assert_eq(rmdir(d.log), 0);
 }
 
 Test(supervise, workers_failing_at_start_end_the_master)

@@ -110,6 +110,7 @@ class DryRun(unittest.TestCase):
              "port_max = 7000\n[other]\nport_min = 1\n", "7000/tcp"),
             # A sign, as the daemon's strtoll takes it.
             ("[server]\nport_min = +9000\nport_max = 9001\n", "9000-9001/tcp"),
+            ('[server]\nport_min = " 9100"\nport_max = 9101\n', "9100-9101/tcp"),
         ]
         with TempDir() as tmp:
             conf = os.path.join(tmp, "t.ini")
