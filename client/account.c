@@ -30,7 +30,7 @@
  * terminal the server may speak first, having given up on a user who is
  * slow to answer (a time limit, a stop): -2 then, so that nobody types into
  * a connection that is gone. The terminal's stdin is unbuffered (see
- * ident_dialogue()): no typed line hides in stdio from poll().
+ * cmd_ident()): no typed line hides in stdio from poll().
  */
 static int
 ident_answer(struct client *c, char *buf, size_t size)

@@ -25,8 +25,8 @@
  * conn_read_line() reads one line for the line-dialogue services: its length
  * without the LF (and a CR before it), 0 at end of stream, -1 when the
  * connection must end; a line longer than size - 1 comes cut (its rest
- * skipped if it outgrows inbuf) with line_cut set until the next line. It buffers in the conn: do
- * not mix it with conn_read().
+ * skipped if it outgrows inbuf) with line_cut set until the next line. It
+ * buffers in the conn: do not mix it with conn_read().
  * conn_open() logs the connect record and conn_close() the disconnect record
  * (reason, duration, bytes). conn_log_recv/sent() log a message's text, or
  * only its size when the service keeps text out of the log.

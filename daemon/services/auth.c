@@ -120,24 +120,21 @@ auth_register(struct conn *c, const struct config *cfg, const char *user,
 		return AUTH_BAD_PASSWORD;
 	if ((st = store_get(cfg->store_path)) == NULL)
 		return AUTH_STORE;
-	if ((ar = auth_register_counted(c, cfg, st)) != AUTH_OK ||
-	    (r = store_user_hash(st, user, stored)) != 0) {
-		/* A taken name is said at once: no hash for nothing. */
-		ar = ar != AUTH_OK ? ar : r < 0 ? AUTH_STORE : AUTH_TAKEN;
-		log_event("auth", "action=register user=%s client=%s "
-		    "result=%s", user, c->peer, auth_result_str(ar));
-		return ar;
+	/* A taken name is said at once: no hash for nothing. */
+	if ((ar = auth_register_counted(c, cfg, st)) == AUTH_OK &&
+	    (r = store_user_hash(st, user, stored)) != 0)
+		ar = r < 0 ? AUTH_STORE : AUTH_TAKEN;
+	if (ar == AUTH_OK) {
+		if (crypto_pwhash_str(hash, password, plen, auth_ops(cfg),
+		    auth_mem(cfg)) != 0)
+			return AUTH_STORE;	/* out of memory */
+		r = store_user_add(st, user, hash);
+		ar = r == 0 ? AUTH_OK : r == STORE_EXISTS ? AUTH_TAKEN :
+		    AUTH_STORE;
 	}
-	if (crypto_pwhash_str(hash, password, plen, auth_ops(cfg),
-	    auth_mem(cfg)) != 0)
-		return AUTH_STORE;	/* out of memory */
-	r = store_user_add(st, user, hash);
 	log_event("auth", "action=register user=%s client=%s result=%s", user,
-	    c->peer, r == 0 ? "ok" : r == STORE_EXISTS ? "taken" :
-	    "store_error");
-	if (r == STORE_EXISTS)
-		return AUTH_TAKEN;
-	return r == 0 ? AUTH_OK : AUTH_STORE;
+	    c->peer, auth_result_str(ar));
+	return ar;
 }
 
 static int
