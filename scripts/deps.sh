@@ -25,6 +25,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+# Another apt (a parallel make, unattended-upgrades) may hold the lock.
+apt="apt-get -o DPkg::Lock::Timeout=600"
+$apt update -qq
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+$apt install -y -qq --no-install-recommends $missing >/dev/null
