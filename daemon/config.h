@@ -40,6 +40,8 @@ struct config {
 	int	session_timeout;
 	int	max_frame;
 	int	per_source;
+	int	stress_idle_timeout;	/* 0: no stress mode */
+	int	send_timeout;		/* 0: a stalled send waits for idle */
 	/* [mirror] */
 	int	delay_ms;
 	char	signature[256];

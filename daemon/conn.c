@@ -7,10 +7,16 @@
 
 #include "daemon/config.h"
 #include "daemon/conn.h"
-#include "daemon/worker.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
 
+static const struct conn_guard	*guard;
+
+void
+conn_set_guard(const struct conn_guard *g)
+{
+	guard = g;
+}
 
 void
 conn_open(struct conn *c, int fd, const struct sockaddr *peer,
@@ -26,6 +32,7 @@ conn_open(struct conn *c, int fd, const struct sockaddr *peer,
 	c->opened_ms = c->last_io_ms = timefmt_mono_ms();
 	c->idle_ms = (uint64_t)cfg->idle_timeout * 1000;
 	c->session_ms = (uint64_t)cfg->session_timeout * 1000;
+	c->send_ms = (uint64_t)cfg->send_timeout * 1000;
 	c->rcvtimeo_ms = c->sndtimeo_ms = CONN_SLICE_MS;
 	log_event("connect", "client=%s service=%s", c->peer, service);
 }
@@ -52,41 +59,61 @@ conn_fail(struct conn *c, const char *what, int err)
 	return -1;
 }
 
+/* The idle limit in force: the configured one, or the stress limit. */
+static uint64_t
+conn_idle_limit(const struct conn *c)
+{
+	if (c->stress_idle_ms && (!c->idle_ms || c->stress_idle_ms < c->idle_ms))
+		return c->stress_idle_ms;
+	return c->idle_ms;
+}
+
+static void
+conn_fit(uint64_t *wait, uint64_t since, uint64_t limit, uint64_t now)
+{
+	uint64_t left = since + limit - now;
+
+	if (left < *wait)
+		*wait = left;
+}
+
 /*
- * The time until the nearest limit of the connection (idle, lifetime, the
- * worker's stop deadline), at most a slice: 0 or more, or -1 with c->end and
- * c->reason set when one has passed.
+ * The time until the nearest limit of the connection (idle, lifetime, a
+ * stalled send, the worker's stop deadline), at most a slice: 0 or more, or
+ * -1 with c->end and c->reason set when one has passed.
  */
 static int64_t
 conn_budget(struct conn *c, uint64_t now)
 {
-	uint64_t wait = CONN_SLICE_MS, left, stop;
+	uint64_t wait = CONN_SLICE_MS, stop, idle = conn_idle_limit(c);
 
 	if (c->session_ms && now - c->opened_ms >= c->session_ms)
 		return conn_end(c, CONN_TIMEOUT, "session timeout");
-	if (c->idle_ms && !c->working && now - c->last_io_ms >= c->idle_ms)
-		return conn_end(c, CONN_TIMEOUT, "idle timeout");
-	if (c->session_ms && (left = c->opened_ms + c->session_ms - now) < wait)
-		wait = left;
-	if (c->idle_ms && !c->working &&
-	    (left = c->last_io_ms + c->idle_ms - now) < wait)
-		wait = left;
+	if (idle && !c->working && now - c->last_io_ms >= idle)
+		return conn_end(c, CONN_TIMEOUT, idle == c->idle_ms ?
+		    "idle timeout" : "idle timeout (server under stress)");
+	if (c->send_ms && c->send_stall_ms &&
+	    now - c->send_stall_ms >= c->send_ms)
+		return conn_end(c, CONN_TIMEOUT,
+		    "send timeout: the client reads nothing");
+	if (c->session_ms)
+		conn_fit(&wait, c->opened_ms, c->session_ms, now);
+	if (idle && !c->working)
+		conn_fit(&wait, c->last_io_ms, idle, now);
+	if (c->send_ms && c->send_stall_ms)
+		conn_fit(&wait, c->send_stall_ms, c->send_ms, now);
 	/* A stopping worker cuts at its deadline, not a slice later (when
 	 * the master's SIGKILL may be there first). */
-	if ((stop = worker_stop_deadline()) != 0)
+	if (guard != NULL && (stop = guard->deadline()) != 0)
 		wait = stop > now ? (stop - now < wait ? stop - now : wait) : 0;
 	return (int64_t)wait;
 }
 
-/* The worker's own checks on a wake-up: 0, or -1 when it must stop. */
+/* The guard's checks on a wake-up: 0, or -1 when the connection must end. */
 static int
 conn_tick(struct conn *c, int timed_out)
 {
-	if (worker_tick(timed_out, &c->reason) == -1) {
-		c->end = CONN_SHUTDOWN;
-		return -1;
-	}
-	return 0;
+	return guard != NULL ? guard->check(c, timed_out) : 0;
 }
 
 /*
@@ -208,10 +235,12 @@ conn_notify_end(struct conn *c)
 {
 	char note[128];
 
-	if (c->end != CONN_TIMEOUT && c->end != CONN_SHUTDOWN)
+	if (c->end != CONN_TIMEOUT && c->end != CONN_SHUTDOWN &&
+	    c->end != CONN_BUSY)
 		return;
 	snprintf(note, sizeof(note), "ERR %s: %s\n",
-	    c->end == CONN_TIMEOUT ? "timeout" : "shutdown", c->reason);
+	    c->end == CONN_TIMEOUT ? "timeout" : c->end == CONN_BUSY ?
+	    "busy" : "shutdown", c->reason);
 	conn_notify_line(c, note);
 }
 
@@ -337,6 +366,7 @@ conn_write(struct conn *c, const void *buf, size_t len)
 	/* The first try does not wait (a reply usually fits the socket's
 	 * buffer); only when it would, the log is flushed and the send
 	 * blocks, for at most what conn_arm() allows. */
+	c->send_stall_ms = 0;
 	while (len > 0) {
 		n = send(c->fd, p, len, flags);
 		if (n > 0) {
@@ -344,6 +374,7 @@ conn_write(struct conn *c, const void *buf, size_t len)
 			len -= n;
 			c->bytes_out += n;
 			c->last_io_ms = timefmt_mono_ms();
+			c->send_stall_ms = 0;
 			continue;
 		}
 		if (n == -1 && errno != EAGAIN && errno != EINTR)
@@ -351,6 +382,8 @@ conn_write(struct conn *c, const void *buf, size_t len)
 		timed_out = n == -1 && errno == EAGAIN &&
 		    !(flags & MSG_DONTWAIT);
 		flags = MSG_NOSIGNAL;
+		if (c->send_stall_ms == 0)
+			c->send_stall_ms = timefmt_mono_ms();
 		if (conn_arm(c, SO_SNDTIMEO, timed_out) == -1)
 			return -1;
 		log_flush();

@@ -30,6 +30,19 @@
  * conn_open() logs the connect record and conn_close() the disconnect record
  * (reason, duration, bytes). conn_log_recv/sent() log a message's text, or
  * only its size when the service keeps text out of the log.
+ *
+ * The connection knows nothing of the process that serves it: the caller
+ * lends every connection a guard (conn_set_guard(), once per process).
+ * guard->check() runs on every wake-up and before every blocking call: it
+ * returns 0, or -1 after setting c->end and c->reason when the connection
+ * must end now (the server stops, the master lets the client go); it may
+ * set c->stress_idle_ms, a lower idle limit while the server is under
+ * stress. guard->deadline() is when a stopping worker cuts its connection
+ * (CLOCK_MONOTONIC ms), 0 while it is not stopping. Without a guard (tests)
+ * only the connection's own limits apply.
+ *
+ * A send that makes no progress for send_ms (a client that reads nothing)
+ * ends the connection, whatever the idle limit says.
  */
 #ifndef SOCKBIND_CONN_H
 #define SOCKBIND_CONN_H
@@ -50,7 +63,15 @@ enum conn_end {
 	CONN_EOF,		/* the client closed */
 	CONN_TIMEOUT,		/* idle or session limit */
 	CONN_SHUTDOWN,		/* the server is stopping */
+	CONN_BUSY,		/* let go: the server is under stress */
 	CONN_ERROR,		/* reset, or a system error */
+};
+
+struct conn;
+
+struct conn_guard {
+	int		(*check)(struct conn *, int timed_out);
+	uint64_t	(*deadline)(void);
 };
 
 struct conn {
@@ -63,6 +84,9 @@ struct conn {
 	uint64_t	 last_io_ms;
 	uint64_t	 idle_ms;	/* 0: no idle limit */
 	uint64_t	 session_ms;	/* 0: no lifetime limit */
+	uint64_t	 stress_idle_ms; /* 0: not under stress */
+	uint64_t	 send_ms;	/* 0: no limit on a stalled send */
+	uint64_t	 send_stall_ms;	/* a send waits since; 0: none */
 	uint64_t	 bytes_in;
 	uint64_t	 bytes_out;
 	int		 log_text;	/* message text goes to the log */
@@ -77,6 +101,7 @@ struct conn {
 	int		 line_cut;	/* the last line came cut */
 };
 
+void	conn_set_guard(const struct conn_guard *);
 void	conn_open(struct conn *, int fd, const struct sockaddr *peer,
 	    const char *service, int log_text, const struct config *);
 ssize_t	conn_read(struct conn *, void *buf, size_t len);

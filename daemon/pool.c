@@ -1,4 +1,6 @@
 /* pool.c -- the worker pool's decisions, as pure functions (see pool.h). */
+#include <stdlib.h>
+
 #include "daemon/pool.h"
 
 static int
@@ -14,37 +16,96 @@ imax(int a, int b)
 }
 
 struct pool_plan
-pool_plan(const struct pool_view *v, const struct pool_limits *l)
+pool_plan(const struct pool_view *v, const struct pool_limits *l,
+    int fork_tokens)
 {
-	struct pool_plan p = { 0, 0, imax(v->spawn_rate, 1) };
+	struct pool_plan p = { 0, 0, 0 };
 	int room = imax(l->max_workers - v->total - v->finishing, 0);
 	int below_floor = imax(v->floor - v->total, 0);
-	int short_idle;
+	int budget = imax(fork_tokens, 0), unserved, short_idle;
 
+	/* The floor is small and what it replaces was lost: no budget. */
 	p.spawn = imin(below_floor, room);
+	room -= p.spawn;
+	/* The floor's workers arrive idle, so count them first. */
+	unserved = v->queued - (v->idle + p.spawn);
+	if (unserved > 0) {
+		p.on_demand = imin(imin(unserved, room), budget);
+		p.spawn += p.on_demand;
+		room -= p.on_demand;
+		budget -= p.on_demand;
+	}
 	if (!v->tick)
 		return p;
 
-	/* The floor's workers arrive idle, so count them before the rate. */
-	/* Short of idle workers: spawn the whole rate, like Apache, not just
-	 * the shortfall, so a burst is met in a few seconds (1+2+4+...). */
 	short_idle = l->min_spare - (v->idle + p.spawn);
-	if (short_idle > 0) {
-		p.spawn += imin(p.spawn_rate, room - p.spawn);
-		p.spawn_rate = imin(p.spawn_rate * 2, POOL_SPAWN_RATE_MAX);
-	} else
-		p.spawn_rate = 1;
+	if (short_idle > 0)
+		p.spawn += imin(imin(short_idle, room), budget);
 
 	/* Too many idle: retire half the excess (at least one), so a pool
-	 * grown for a burst is back within a few ticks. The kernel hands
-	 * each connection to the worker that has waited longest in accept(),
-	 * so every idle worker is in turn and a cold one at that: a pool left
-	 * at 200 served 50 reconnecting clients a sixth slower than one of
-	 * 90. */
-	if (p.spawn == 0 && v->idle > l->max_spare && v->total > v->floor)
+	 * grown for a burst is back within a few ticks (docs/bench/ says why
+	 * a large idle pool costs). Never while connections wait. */
+	if (p.spawn == 0 && v->queued == 0 && v->idle > l->max_spare &&
+	    v->total > v->floor)
 		p.retire = imin((v->idle - l->max_spare + 1) / 2,
 		    v->total - v->floor);
 	return p;
+}
+
+int
+pool_fork_tokens(int tokens, uint64_t *last_ms, uint64_t now_ms)
+{
+	uint64_t add;
+
+	if (now_ms <= *last_ms)
+		return tokens;
+	add = (now_ms - *last_ms) * POOL_FORK_PER_SEC / 1000;
+	if (tokens + add >= POOL_FORK_BURST) {
+		*last_ms = now_ms;
+		return POOL_FORK_BURST;
+	}
+	/* Keep the part of a token not earned yet. */
+	*last_ms += add * 1000 / POOL_FORK_PER_SEC;
+	return tokens + (int)add;
+}
+
+int
+pool_stressed(const struct pool_view *v, const struct pool_limits *l,
+    int was_stressed)
+{
+	int room = l->max_workers - v->total - v->finishing;
+
+	if (l->max_workers <= 1)
+		return 0;
+	if (was_stressed)
+		return !(v->queued == 0 && v->idle > 0);
+	return v->queued > 0 && v->idle == 0 && room <= 0;
+}
+
+static int
+pool_quieter(const void *a, const void *b)
+{
+	const struct pool_client *x = a, *y = b;
+
+	/* Working (0) last; then the earliest last byte first. */
+	if ((x->quiet_since_ms == 0) != (y->quiet_since_ms == 0))
+		return x->quiet_since_ms == 0 ? 1 : -1;
+	return (x->quiet_since_ms > y->quiet_since_ms) -
+	    (x->quiet_since_ms < y->quiet_since_ms);
+}
+
+size_t
+pool_pick_quietest(struct pool_client *c, size_t n, size_t want,
+    uint64_t now_ms, uint64_t min_quiet_ms)
+{
+	size_t picked = 0;
+
+	qsort(c, n, sizeof(*c), pool_quieter);
+	while (picked < n && picked < want && c[picked].quiet_since_ms != 0 &&
+	    c[picked].quiet_since_ms <= now_ms &&
+	    now_ms - c[picked].quiet_since_ms >= min_quiet_ms)
+		picked++;
+	return picked;
 }
 
 unsigned

@@ -2,31 +2,44 @@
  * pool.h -- the worker pool's decisions, as pure functions.
  *
  * pool_plan() decides how many workers to spawn and retire, given what the
- * pool looks like now. Rules (as Apache prefork, with a floor):
+ * pool looks like now. Rules:
  *  - below the floor (start-up, a dead worker, TTIN): spawn the difference at
  *    once; the floor starts at [pool] start and moves with TTIN/TTOU;
- *  - on a maintenance tick (once a second), fewer idle workers than min_spare:
- *    spawn spawn_rate more (however few are missing, as Apache does); the
- *    rate doubles each tick the pool is still short (1, 2, 4 ... 32) and
- *    falls back to 1 when it is not;
- *  - on a tick, more idle workers than max_spare: retire half of those
- *    above it (at least one), never going below the floor (Apache retires
- *    one a second: a pool grown for a burst of 200 took minutes to shrink);
+ *  - on demand, at every look (the master looks within milliseconds of a
+ *    connection that waits): one new worker per waiting connection that no
+ *    idle or starting worker will take, all at once, bounded only by the fork
+ *    budget (pool_fork_tokens()) and max_workers. Apache prefork grows by
+ *    1, 2, 4 ... 32 a second, so a burst of 200 clients waited ten seconds;
+ *  - on a maintenance tick (once a second), fewer idle workers than
+ *    min_spare: spawn the shortfall, within the same budget;
+ *  - on a tick with nothing waiting, more idle workers than max_spare: retire
+ *    half of those above it (at least one), never going below the floor:
+ *    a pool grown for a burst is back within a few seconds, gradually;
  *  - never more than max_workers, counting the workers that still finish a
  *    connection after a reload or a retirement.
  * Workers still starting count as idle, so a burst is not answered twice.
  *
+ * pool_stressed() says whether the server is under stress: every worker up
+ * to max_workers busy while connections wait; it ends once nothing waits and
+ * idle workers are back. An iterative server (max_workers 1) is never under
+ * stress: its clients waiting their turn is what it is there to show.
+ * pool_pick_quietest() orders busy workers' clients quietest first and keeps
+ * at most want of those quiet for at least min_quiet_ms: the ones let go.
+ *
  * pool_respawn_delay_ms() throttles a crash loop: no delay for the first few
- * rapid deaths in a row, then an exponential back-off up to a cap.
+ * rapid failures in a row, then an exponential back-off up to a cap.
  * pool_boot_give_up() says when workers failing at start-up should end the
  * master. pool_request_limit() spreads max_requests with up to 10% jitter.
  */
 #ifndef SOCKBIND_POOL_H
 #define SOCKBIND_POOL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#define POOL_SPAWN_RATE_MAX	32
+#define POOL_FORK_BURST		128	/* forks at once, at most */
+#define POOL_FORK_PER_SEC	1000	/* and then this many a second */
+#define POOL_CUT_MIN_QUIET_MS	1000	/* a client let go was this quiet */
 #define POOL_RAPID_DEATH_MS	1000	/* a death this soon is "rapid" */
 #define POOL_RAPID_FREE		3	/* rapid deaths respawned at once */
 #define POOL_BACKOFF_MAX_MS	5000
@@ -36,9 +49,9 @@ struct pool_view {
 	int	total;		/* current workers, not retiring */
 	int	idle;		/* of which idle or starting */
 	int	floor;		/* never fewer workers than this */
-	int	spawn_rate;	/* this tick's idle spawn rate */
 	int	tick;		/* nonzero once a second */
 	int	finishing;	/* retired, still alive: they hold clients */
+	int	queued;		/* connections waiting to be accepted */
 };
 
 struct pool_limits {
@@ -48,13 +61,25 @@ struct pool_limits {
 };
 
 struct pool_plan {
-	int	spawn;
+	int	spawn;		/* in all */
+	int	on_demand;	/* of which for waiting connections */
 	int	retire;
-	int	spawn_rate;	/* for the next tick */
+};
+
+struct pool_client {
+	size_t		slot;
+	uint64_t	quiet_since_ms;	/* 0: working, never picked */
+	uint64_t	connection;	/* which one the worker holds */
 };
 
 struct pool_plan	pool_plan(const struct pool_view *,
-			    const struct pool_limits *);
+			    const struct pool_limits *, int fork_tokens);
+int		pool_fork_tokens(int tokens, uint64_t *last_ms,
+		    uint64_t now_ms);
+int		pool_stressed(const struct pool_view *,
+		    const struct pool_limits *, int was_stressed);
+size_t		pool_pick_quietest(struct pool_client *, size_t n,
+		    size_t want, uint64_t now_ms, uint64_t min_quiet_ms);
 unsigned	pool_respawn_delay_ms(unsigned rapid_deaths);
 int		pool_boot_give_up(unsigned boot_failures);
 uint64_t	pool_request_limit(int max_requests, uint32_t random);

@@ -2,6 +2,8 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -12,6 +14,7 @@
 #include "daemon/config.h"
 #include "daemon/conn.h"
 #include "daemon/pool.h"
+#include "daemon/refusals.h"
 #include "daemon/scoreboard.h"
 #include "daemon/service.h"
 #include "daemon/sockbind.h"
@@ -27,12 +30,14 @@ static volatile sig_atomic_t	retire_requested;
 static volatile sig_atomic_t	quit_requested;
 static volatile sig_atomic_t	orphaned;
 
-static struct sb_slot	*slot;
+static size_t		 slot;
 static pid_t		 master_pid;
 static int		 listen_fd = -1;
 static uint64_t		 stop_deadline_ms;
 static int		 graceful_ms;
+static uint64_t		 stress_idle_ms;
 static const char	*failpoint_marker;
+static uint64_t		 published_in, published_out;
 
 static void
 worker_signal(int sig)
@@ -47,6 +52,8 @@ worker_signal(int sig)
 	case SIGUSR2:
 		orphaned = 1;
 		break;
+	case SIGUSR1:
+		break;		/* a wake-up: the scoreboard says why */
 	}
 }
 
@@ -65,8 +72,8 @@ worker_hup(int sig, siginfo_t *info, void *ctx)
 static void
 worker_signals(void)
 {
-	static const int ignored[] = { SIGINT, SIGUSR1, SIGTTIN, SIGTTOU,
-	    SIGPIPE, SIGXFSZ };
+	static const int ignored[] = { SIGINT, SIGTTIN, SIGTTOU, SIGPIPE,
+	    SIGXFSZ };
 	struct sigaction sa;
 	sigset_t none;
 	size_t i;
@@ -78,6 +85,8 @@ worker_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
+	/* The master wakes a busy worker whose client it lets go. */
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_flags = SA_SIGINFO;
 	sa.sa_sigaction = worker_hup;
 	sigaction(SIGHUP, &sa, NULL);
@@ -93,11 +102,13 @@ worker_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+static int	worker_heed(int, const char **);
+
 /* While waiting for the log lock, we are alive and waiting, not stuck. */
 static int
 worker_log_wait(void)
 {
-	scoreboard_beat(slot);
+	scoreboard_beat();
 	return 0;
 }
 
@@ -109,7 +120,7 @@ worker_store_wait(void)
 {
 	const char *why;
 
-	return worker_tick(1, &why);
+	return worker_heed(1, &why);
 }
 
 /*
@@ -142,30 +153,41 @@ worker_failpoint_init(void)
 	}
 }
 
-uint64_t
+static uint64_t
 worker_stop_deadline(void)
 {
 	return stop_deadline_ms;
 }
 
-int
-worker_tick(int timed_out, const char **reason)
+/*
+ * On every wake-up: beat the heart, and heed what the master asked. The
+ * master gone or an immediate stop: -1 with a reason, the connection ends
+ * now (the listening socket is closed first, so that a new sockbind can
+ * bind the port at once). Asked to stop or retire: take no other
+ * connection; stopping, end the one in hand at the graceful deadline.
+ */
+static int
+worker_heed(int timed_out, const char **reason)
 {
-	scoreboard_beat(slot);
-	if (quit_requested) {
-		*reason = "server stopped";
-		return -1;
-	}
+	scoreboard_beat();
 	if (orphaned || (timed_out && getppid() != master_pid)) {
 		orphaned = 1;
+		if (listen_fd != -1) {
+			close(listen_fd);
+			listen_fd = -1;
+		}
 		*reason = "master gone";
+		return -1;
+	}
+	if (quit_requested) {
+		*reason = "server stopped";
 		return -1;
 	}
 	if ((stop_requested || retire_requested) && listen_fd != -1) {
 		/* Let the connection in hand finish, take no other. */
 		close(listen_fd);
 		listen_fd = -1;
-		scoreboard_set(slot, SB_STOPPING, NULL, NULL);
+		scoreboard_set(SB_STOPPING, NULL, NULL);
 	}
 	/* Retiring, it finishes under the connection's own limits; stopping,
 	 * within graceful_timeout. */
@@ -180,54 +202,118 @@ worker_tick(int timed_out, const char **reason)
 	return 0;
 }
 
-/* Too many connections from one address: say so where the protocol has a
- * way to (an echo client would take the words for its echo), log, close. */
+/* The connection's guard (conn.h): the worker's checks, the master's
+ * requests under stress, and what the scoreboard shows of the client. */
+static int
+worker_check_conn(struct conn *c, int timed_out)
+{
+	const struct sb_header *h = scoreboard_header();
+
+	if (worker_heed(timed_out, &c->reason) == -1) {
+		c->end = CONN_SHUTDOWN;
+		return -1;
+	}
+	scoreboard_quiet(c->working ? 0 : c->last_io_ms);
+	scoreboard_add(SB_BYTES_IN, c->bytes_in - published_in);
+	scoreboard_add(SB_BYTES_OUT, c->bytes_out - published_out);
+	published_in = c->bytes_in;
+	published_out = c->bytes_out;
+	if (scoreboard_cut_request(slot) == scoreboard_own(SB_ACCEPTED)) {
+		c->end = CONN_BUSY;
+		c->reason = "let go: server under stress";
+		return -1;
+	}
+	c->stress_idle_ms = __atomic_load_n(&h->stress, __ATOMIC_RELAXED) ?
+	    stress_idle_ms : 0;
+	return 0;
+}
+
+static const struct conn_guard worker_guard = {
+	worker_check_conn,
+	worker_stop_deadline,
+};
+
 static void
-worker_refuse(struct conn *c, const struct service *svc, int others,
-    int limit)
+worker_refusal_summary(const char *host, const char *reason, unsigned count,
+    uint64_t window_ms)
+{
+	log_event("refused_repeat", "host=%s reason=%s count=%u window_ms=%llu",
+	    host, reason, count, (unsigned long long)window_ms);
+}
+
+/*
+ * Too many connections from one address: say so where the protocol has a
+ * way to (an echo client would take the words for its echo), close. One
+ * record for the first refusal of an address in a while, then a count
+ * (refusals.h): no connect and disconnect records for what is not served.
+ */
+static void
+worker_refuse(int fd, const struct service *svc, const char *peer,
+    const char *host, int others, int limit)
 {
 	char text[160], frame[4 + sizeof(text)];
 	int n;
 
 	n = snprintf(text, sizeof(text), "%stoo many connections from %s "
 	    "(%d open, limit %d)", svc->refusal >= SERVICE_REFUSE_CODED ?
-	    "ERR 421 " : "ERR ", c->host, others, limit);
+	    "ERR 421 " : "ERR ", host, others, limit);
 	if (svc->refusal == SERVICE_REFUSE_FRAME) {
 		frame[0] = frame[1] = 0;
 		frame[2] = (unsigned char)(n >> 8);
 		frame[3] = (unsigned char)n;
 		memcpy(frame + 4, text, n);
-		conn_notify(c, frame, 4 + n);
+		(void)send(fd, frame, 4 + n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	} else if (svc->refusal != SERVICE_REFUSE_SILENT) {
 		text[n] = '\n';
-		conn_notify(c, text, n + 1);
+		(void)send(fd, text, n + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 	}
-	c->reason = "per_source limit";
-	log_event("refused", "client=%s reason=per_source open=%d limit=%d",
-	    c->peer, others, limit);
+	scoreboard_add(SB_REFUSED_PER_SOURCE, 1);
+	if (refusals_note(host, "per_source", timefmt_mono_ms(),
+	    worker_refusal_summary))
+		log_event("refused", "client=%s reason=per_source open=%d "
+		    "limit=%d", peer, others, limit);
+}
+
+/* How the connection ended, in the slot's counters. */
+static void
+worker_count_end(const struct conn *c)
+{
+	scoreboard_add(SB_BYTES_IN, c->bytes_in - published_in);
+	scoreboard_add(SB_BYTES_OUT, c->bytes_out - published_out);
+	if (c->end == CONN_BUSY)
+		scoreboard_add(SB_CUT_STRESS, 1);
+	else if (c->end == CONN_TIMEOUT)
+		scoreboard_add(c->send_stall_ms ? SB_ENDED_SEND :
+		    SB_ENDED_IDLE, 1);
 }
 
 static void
 worker_serve(int fd, const struct sockaddr *peer, const struct config *cfg)
 {
 	const struct service *svc = service_find(cfg->service);
+	char client[NET_ADDRSTRLEN], host[NET_ADDRSTRLEN];
 	struct conn c;
 	int n;
 
-	conn_open(&c, fd, peer, svc->name, svc->log_text, cfg);
-	scoreboard_set(slot, SB_BUSY, c.peer, c.host);
+	net_addr_str(peer, client, sizeof(client));
+	net_addr_host(peer, host, sizeof(host));
+	scoreboard_add(SB_ACCEPTED, 1);
+	scoreboard_set(SB_BUSY, client, host);
 	/* Counted with ourselves in: over the limit means refuse. */
 	if (cfg->per_source > 0 &&
-	    (n = scoreboard_count_host(c.host)) > cfg->per_source) {
-		worker_refuse(&c, svc, n - 1, cfg->per_source);
-		conn_close(&c);
-		scoreboard_served(slot);
+	    (n = scoreboard_count_host(host)) > cfg->per_source) {
+		worker_refuse(fd, svc, client, host, n - 1, cfg->per_source);
+		close(fd);
+		scoreboard_served();
 		return;
 	}
+	published_in = published_out = 0;
+	conn_open(&c, fd, peer, svc->name, svc->log_text, cfg);
 	setproctitle("worker %s %s", c.peer, svc->name);
 	svc->serve(&c, cfg);
+	worker_count_end(&c);
 	conn_close(&c);
-	scoreboard_served(slot);
+	scoreboard_served();
 }
 
 void
@@ -239,12 +325,16 @@ worker_main(const struct worker_args *args)
 	const char *why;
 	int fd, timed_out = 1, wait;
 
-	worker_signals();
+	/* Known before any handler runs: a SIGHUP from the master that
+	 * arrives at once is checked against it. */
 	master_pid = args->master;
 	listen_fd = args->listen_fd;
 	graceful_ms = args->cfg->graceful_timeout * 1000;
-	slot = scoreboard_slot(args->slot);
+	stress_idle_ms = (uint64_t)args->cfg->stress_idle_timeout * 1000;
+	slot = args->slot;
+	worker_signals();
 	scoreboard_claim(slot, getpid(), args->cfg->service);
+	conn_set_guard(&worker_guard);
 	log_set_wait_hook(worker_log_wait);
 	store_set_wait_hook(worker_store_wait);
 	/* One write(2) per exchange; flushed before every wait. */
@@ -269,12 +359,13 @@ worker_main(const struct worker_args *args)
 	}
 
 	/* Ready first: a worker killed now is no start-up failure. */
-	scoreboard_set(slot, SB_IDLE, "", "");
+	scoreboard_set(SB_IDLE, "", "");
 	setproctitle("worker idle");
 	while (served < limit) {
-		if (worker_tick(timed_out, &why) == -1 || stop_requested ||
+		if (worker_heed(timed_out, &why) == -1 || stop_requested ||
 		    retire_requested)
 			break;
+		refusals_flush(timefmt_mono_ms(), 0, worker_refusal_summary);
 		log_flush();
 		len = sizeof(peer);
 		fd = accept4(listen_fd, (struct sockaddr *)&peer, &len,
@@ -300,9 +391,10 @@ worker_main(const struct worker_args *args)
 		served++;
 		if (quit_requested || orphaned)
 			break;
-		scoreboard_set(slot, SB_IDLE, "", "");
+		scoreboard_set(SB_IDLE, "", "");
 		setproctitle("worker idle");
 	}
+	refusals_flush(timefmt_mono_ms(), 1, worker_refusal_summary);
 	if (served >= limit)
 		log_event("worker_retire", "reason=max_requests served=%llu",
 		    (unsigned long long)served);

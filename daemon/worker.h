@@ -9,11 +9,10 @@
  * limit,
  * or when the master is gone (SIGUSR2 from PR_SET_PDEATHSIG, or a parent pid
  * that changed, noticed within a second); EXIT_BOOT when it cannot get ready.
- * SIGQUIT ends it at once. worker_tick() is called on every wake-up while
- * serving: it beats the worker's heart in the scoreboard and returns -1 with
- * a reason when the connection must end because the worker must stop.
- * worker_stop_deadline() is when a stopping worker cuts its connection
- * (CLOCK_MONOTONIC ms), 0 while it is not stopping: waits end by then.
+ * SIGQUIT ends it at once. SIGUSR1 wakes it to read the scoreboard: under
+ * stress the master may ask it to let its client go. The worker lends every
+ * connection its guard (conn.h): on every wake-up it beats its heart in the
+ * scoreboard, heeds stop requests and applies the stress idle limit.
  */
 #ifndef SOCKBIND_WORKER_H
 #define SOCKBIND_WORKER_H
@@ -33,7 +32,5 @@ struct worker_args {
 };
 
 void	worker_main(const struct worker_args *) __attribute__((noreturn));
-int	worker_tick(int timed_out, const char **reason);
-uint64_t worker_stop_deadline(void);
 
 #endif

@@ -155,35 +155,32 @@ verb_mirror(struct session *s, char *arg)
 static int
 verb_status(struct session *s, char *arg)
 {
-	struct sb_header *h = scoreboard_header();
+	static struct sb_worker w[CONFIG_WORKERS_MAX * 2];
+	const struct sb_header *h = scoreboard_header();
 	char *text = NULL, *lines = NULL;
-	size_t size = 0, i;
-	int total = 0, busy = 0, idle = 0, st, r;
-	struct sb_slot *slot;
+	size_t size = 0, i, n;
+	int busy = 0, idle = 0, r;
 	FILE *fp;
-	pid_t pid;
 
 	(void)arg;
 	if ((fp = open_memstream(&lines, &size)) == NULL)
 		return session_reply(s, "ERR 500 out of memory");
-	for (i = 0; i < scoreboard_size(); i++) {
-		if ((pid = scoreboard_owner(i)) == 0)
-			continue;
-		slot = scoreboard_slot(i);
-		st = scoreboard_state(slot, pid);
-		total++;
-		busy += scoreboard_serving(slot, st);
-		idle += st == SB_IDLE || st == SB_STARTING;
+	n = scoreboard_snapshot(w, sizeof(w) / sizeof(w[0]), NULL);
+	for (i = 0; i < n; i++) {
+		busy += w[i].serving;
+		idle += w[i].state == SB_IDLE || w[i].state == SB_STARTING;
 		fprintf(fp, "\nworker slot=%zu pid=%d state=%s requests=%llu "
-		    "client=%s", i, (int)pid, scoreboard_state_name(st),
-		    (unsigned long long)__atomic_load_n(&slot->requests,
-		    __ATOMIC_RELAXED), scoreboard_serving(slot, st) &&
-		    slot->client[0] ? slot->client : "-");
+		    "client=%s", w[i].slot, (int)w[i].pid,
+		    scoreboard_state_name(w[i].state),
+		    (unsigned long long)w[i].requests,
+		    w[i].serving && w[i].client[0] ? w[i].client : "-");
 	}
 	fclose(fp);
-	r = asprintf(&text, "OK uptime=%lld port=%d service=%s workers=%d "
-	    "busy=%d idle=%d%s", (long long)(time(NULL) - h->started),
-	    h->port, s->cfg->service, total, busy, idle, lines ? lines : "");
+	r = asprintf(&text, "OK uptime=%lld port=%d service=%s stress=%s "
+	    "workers=%zu busy=%d idle=%d%s", (long long)(time(NULL) -
+	    h->started), h->port, s->cfg->service,
+	    __atomic_load_n(&h->stress, __ATOMIC_RELAXED) ? "on" : "off",
+	    n, busy, idle, lines ? lines : "");
 	free(lines);
 	if (r < 0)
 		return session_reply(s, "ERR 500 out of memory");
@@ -641,9 +638,12 @@ session_run(struct conn *c, const struct config *cfg, int flags)
 		if (req != line)
 			free(req);
 	}
-	if (c->end == CONN_TIMEOUT || c->end == CONN_SHUTDOWN) {
+	if (c->end == CONN_TIMEOUT || c->end == CONN_SHUTDOWN ||
+	    c->end == CONN_BUSY) {
 		session_notify(&s, c->end == CONN_SHUTDOWN ?
-		    "ERR 503 server shutting down" : c->reason[0] == 'i' ?
+		    "ERR 503 server shutting down" : c->end == CONN_BUSY ?
+		    "ERR 503 server busy: idle connection let go" :
+		    c->reason[0] == 'i' ?
 		    "ERR 408 timeout: idle too long" :
 		    "ERR 408 timeout: session time is up");
 		/* A request already on its way would make our close a

@@ -527,7 +527,8 @@ Test(services, session_verbs_and_errors)
 	h_frame_send_text(fd, "STATUS");
 	cr_assert_geq(h_frame_recv(fd, buf, sizeof(buf), H_WAIT_MS), 0);
 	cr_assert(strncmp(buf, "OK uptime=", 10) == 0, "%s", buf);
-	cr_assert(strstr(buf, "service=session workers=3 busy=1 idle=2") !=
+	cr_assert(strstr(buf, "service=session stress=off workers=3 busy=1 "
+	    "idle=2") !=
 	    NULL, "%s", buf);
 	snprintf(want, sizeof(want), "state=busy requests=0 "
 	    "client=127.0.0.1:%d", h_local_port(fd));

@@ -426,8 +426,9 @@ class SessionService(SessionBase):
         self.assertIsNotNone(m, reply)
         fields = dict(kv.split("=", 1) for kv in m.group(1).split(" "))
         self.assertEqual(set(fields),
-                         {"uptime", "port", "service", "workers", "busy",
-                          "idle"}, reply)
+                         {"uptime", "port", "service", "stress", "workers",
+                          "busy", "idle"}, reply)
+        self.assertEqual(fields["stress"], "off")
         self.assertGreaterEqual(int(fields["uptime"]), 0)
         self.assertEqual(int(fields["port"]), self.port)
         self.assertEqual(fields["service"], "session")

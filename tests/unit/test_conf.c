@@ -429,12 +429,15 @@ Test(config, defaults)
 	cr_expect_str_eq(cfg.pingpong_file, "/var/lib/sockbind/pingpong.txt");
 	cr_expect_str_eq(cfg.upload_dir, "/var/lib/sockbind/uploads");
 	cr_expect_eq(cfg.upload_max_size, 10485760);
-	cr_expect_eq(cfg.max_workers, 64);
+	cr_expect_eq(cfg.max_workers, 256);
 	cr_expect_eq(cfg.max_requests, 10000);
 	cr_expect_eq(cfg.worker_timeout, 30);
 	cr_expect_eq(cfg.graceful_timeout, 10);
 	cr_expect_eq(cfg.idle_timeout, 300);
 	cr_expect_eq(cfg.session_timeout, 3600);
+	cr_expect_eq(cfg.per_source, 32);
+	cr_expect_eq(cfg.stress_idle_timeout, 5);
+	cr_expect_eq(cfg.send_timeout, 30);
 	cr_expect_str_eq(cfg.log_path, "/var/log/sockbind/sockbind.log");
 	cr_expect_eq(cfg.max_message, 1024);
 }
