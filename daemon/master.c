@@ -512,10 +512,9 @@ master_stress_begin(const struct master_counts *n, int queued)
 	if (stress_warned_ms == 0 || now - stress_warned_ms >=
 	    MASTER_STRESS_WARN_MS) {
 		stress_warned_ms = now;
-		log_warnx("all %d workers are busy and connections wait: "
-		    "quiet clients are let go after %d s (raise [pool] "
-		    "max_workers?)", env->cfg.max_workers,
-		    env->cfg.stress_idle_timeout);
+		log_event("stress_warning", "max_workers=%d reason=\"all "
+		    "workers busy and connections wait: quiet clients are let "
+		    "go; raise [pool] max_workers?\"", env->cfg.max_workers);
 		fprintf(stderr, "sockbind: warning: all %d workers are busy "
 		    "and connections wait: under stress, quiet clients are "
 		    "let go after %d s\n", env->cfg.max_workers,
