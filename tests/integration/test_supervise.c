@@ -7,7 +7,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <netinet/in.h>
+
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -94,6 +97,8 @@ Test(supervise, stuck_lock_holder_is_killed)
 		for (i = 0; i < n && i < 8; i++)
 			if (h_proc_state(pids[i]) == 'T')
 				frozen = pids[i];
+		if (frozen == 0)
+			h_pause_ms(5);
 	}
 	cr_assert_gt(frozen, 0, "no worker stopped in the log lock");
 
@@ -468,6 +473,9 @@ Test(supervise, workers_failing_at_start_end_the_master)
 	cr_assert(strstr(d.err, "workers fail at start-up") != NULL, "%s",
 	    d.err);
 	cr_assert_geq(h_log_count(d.log, "reason=failed_at_start"), 5);
+	/* Every worker's end is recorded, those killed by the give-up too. */
+	cr_assert_eq(h_log_count(d.log, " worker_exit "),
+	    h_log_count(d.log, " worker_start "));
 	cr_assert_eq(access(d.port_file, F_OK), -1);
 }
 
@@ -524,4 +532,128 @@ Test(supervise, full_log_does_not_stop_serving)
 	cr_assert_eq(h_log_wait(d.log, "text=\"after\\n\"", 2, H_WAIT_MS), 0);
 	close(fd);
 	cr_assert_eq(h_log_bad_lines(d.log, &i), 0, "a torn record");
+}
+
+/*
+ * A reload while the store is locked by another writer: the store is
+ * checked by a child of the master, so the master keeps handling signals
+ * (TTIN here) meanwhile, and the reload goes through once the lock is gone.
+ */
+Test(supervise, reload_never_blocks_the_master_on_the_store)
+{
+	const char *const over[] = { "server.service=ident", NULL };
+	struct h_daemon d;
+	char path[PATH_MAX];
+	sqlite3 *db;
+
+	h_start(&d, 21800, 21809, over);
+	cr_assert_eq(h_wait_workers(d.pid, 3, H_WAIT_MS), 0);
+	snprintf(path, sizeof(path), "%s/sockbind.db", d.dir);
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+	    SQLITE_OK);
+	h_signal(&d, SIGHUP);
+	/* Only the order matters: the TTIN comes after the reload began
+	 * (both at once would be handled in signal-number order). */
+	h_pause_ms(200);
+	h_signal(&d, SIGTTIN);
+	/* The store waits up to 5 s for a writer: the master does not. */
+	cr_assert_eq(h_log_wait(d.log, "pool_resize signal=TTIN", 1, 1500), 0,
+	    "the master was blocked by the store");
+	cr_assert_eq(h_log_count(d.log, " reload "), 0);
+	cr_assert_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	cr_assert_eq(h_log_wait(d.log, " reload config=", 1, 2 * H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(d.log, "reload_refused"), 0);
+}
+
+/*
+ * A reload that follows a spawn at once: the SIGHUP reaches a worker that
+ * has just been forked, before it ran a line of its own. It must still
+ * retire (the sender check knows the master by then): the pool ends with
+ * the workers the master wants, no forgotten old one serving on.
+ */
+Test(supervise, reload_reaches_a_worker_just_forked)
+{
+	const char *const over[] = { "pool.start=2", "pool.min_spare=0",
+	    "pool.max_spare=2", NULL };
+	enum { ROUNDS = 10 };
+	struct h_daemon d;
+	int i;
+
+	h_start(&d, 21810, 21819, over);
+	cr_assert_eq(h_wait_workers(d.pid, 2, H_WAIT_MS), 0);
+	for (i = 0; i < ROUNDS; i++) {
+		h_signal(&d, SIGTTIN);
+		h_signal(&d, SIGHUP);
+		cr_assert_eq(h_log_wait(d.log, " reload config=", i + 1,
+		    H_WAIT_MS), 0);
+	}
+	/* A reload sets the floor back to start: 2 workers, and every
+	 * retired one gone. */
+	cr_assert_eq(h_wait_workers(d.pid, 2, 2 * H_WAIT_MS), 0,
+	    "%d workers, want 2", h_workers(d.pid, NULL, 0));
+	cr_assert_eq(h_log_wait(d.log, " worker_exit ",
+	    h_log_count(d.log, " worker_start ") - 2, H_WAIT_MS), 0);
+}
+
+/* The first TERM waits for the connection in flight and says so; a second
+ * one stops at once, as people expect of a server in the foreground. */
+Test(supervise, second_interrupt_stops_at_once)
+{
+	const char *const over[] = { "pool.graceful_timeout=60", NULL };
+	struct h_daemon d;
+	long t0;
+	int fd, status;
+
+	h_start(&d, 21820, 21829, over);
+	fd = h_connect(d.port);
+	cr_assert_eq(h_echo(fd, "held\n", H_WAIT_MS), 0);
+	h_signal(&d, SIGINT);
+	t0 = h_now_ms();
+	while (strstr(d.err, "waiting for") == NULL &&
+	    h_now_ms() - t0 < H_WAIT_MS)
+		h_read_output(&d, 50);
+	cr_assert(strstr(d.err, "sockbind: stopping: waiting for 1 "
+	    "connection, at most 60 s; interrupt again to stop now") != NULL,
+	    "%s", d.err);
+	h_signal(&d, SIGINT);
+	status = h_wait_exit(&d, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d",
+	    status);
+	cr_assert_eq(h_log_count(d.log, "mode=immediate"), 1);
+	close(fd);
+}
+
+/* The master killed: its workers close the listening socket the moment
+ * they learn it, so that a new sockbind can bind the port at once. */
+Test(supervise, master_death_frees_the_port)
+{
+	struct sockaddr_in sin;
+	struct h_daemon d;
+	long t0;
+	int fd, s, bound = -1;
+
+	h_start(&d, 21830, 21830, NULL);
+	fd = h_connect(d.port);
+	cr_assert_eq(h_echo(fd, "busy one\n", H_WAIT_MS), 0);
+	h_signal(&d, SIGKILL);
+	t0 = h_now_ms();
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(d.port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	while (bound == -1 && h_now_ms() - t0 < 2000) {
+		s = socket(AF_INET, SOCK_STREAM, 0);
+		cr_assert_geq(s, 0);
+		setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 },
+		    sizeof(int));
+		bound = bind(s, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+		    listen(s, 1) == 0 ? 0 : -1;
+		close(s);
+		if (bound == -1)
+			h_pause_ms(2);
+	}
+	cr_assert_eq(bound, 0, "port %d still held", d.port);
+	close(fd);
 }
