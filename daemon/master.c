@@ -77,6 +77,7 @@ static uint64_t			 fork_tokens_ms;
 static unsigned			 rapid_deaths, boot_failures;
 static uint64_t			 next_tick_ms, respawn_after_ms;
 static uint64_t			 demand_muted_until_ms;
+static struct pool_demand	 demand;
 static int			 stopping, stop_killed;
 static uint64_t			 stop_deadline_ms;
 static int			 exit_status;
@@ -585,9 +586,10 @@ master_manage(void)
 	struct pool_limits lim = { env->cfg.min_spare, env->cfg.max_spare,
 	    env->cfg.max_workers };
 	struct master_counts counts;
-	struct pool_view v;
+	struct pool_view v, wait;
 	struct pool_plan plan;
-	uint64_t now = timefmt_mono_ms();
+	uint64_t now = timefmt_mono_ms(), totals[SB_COUNTERS];
+	struct sb_worker none;
 	int n, live;
 
 	master_count(&counts);
@@ -603,7 +605,16 @@ master_manage(void)
 	__atomic_store_n(&scoreboard_header_rw()->queued, v.queued,
 	    __ATOMIC_RELAXED);
 	fork_tokens = pool_fork_tokens(fork_tokens, &fork_tokens_ms, now);
-	plan = pool_plan(&v, &lim, fork_tokens);
+	/* The pool grows for connections that really wait, not for a
+	 * queue that moves (pool.h). */
+	wait = v;
+	if (v.queued > v.idle) {
+		scoreboard_snapshot(&none, 0, totals);
+		wait.queued = pool_confirm_waiting(&demand, v.queued, v.idle,
+		    totals[SB_ACCEPTED], now);
+	} else
+		wait.queued = pool_confirm_waiting(&demand, 0, 0, 0, now);
+	plan = pool_plan(&wait, &lim, fork_tokens);
 	/* Back-off after failures holds new workers back, but never leaves
 	 * the pool with none. */
 	if (plan.spawn > 0 && now < respawn_after_ms)
@@ -618,7 +629,10 @@ master_manage(void)
 
 	if (env->cfg.stress_idle_timeout == 0)
 		return;
-	if (pool_stressed(&v, &lim, stressed) != stressed) {
+	/* Stress begins only for connections that really wait; it ends
+	 * once nothing waits at all. */
+	if (pool_stressed(stressed ? &v : &wait, &lim, stressed) !=
+	    stressed) {
 		if (stressed)
 			master_stress_end();
 		else

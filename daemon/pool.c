@@ -53,6 +53,34 @@ pool_plan(const struct pool_view *v, const struct pool_limits *l,
 }
 
 int
+pool_confirm_waiting(struct pool_demand *d, int queued, int idle,
+    uint64_t accepted, uint64_t now_ms)
+{
+	uint64_t elapsed, drains;
+	int need;
+
+	if (queued - idle <= 0) {
+		d->seen_ms = 0;
+		return 0;
+	}
+	if (d->seen_ms == 0 || now_ms < d->seen_ms) {
+		d->seen_ms = now_ms;
+		d->accepted = accepted;
+		return 0;
+	}
+	if ((elapsed = now_ms - d->seen_ms) < POOL_CONFIRM_MS)
+		return 0;
+	/* What the busy workers take within POOL_DRAIN_MS at the pace they
+	 * took connections since the last look needs no new worker. */
+	drains = (accepted - d->accepted) * POOL_DRAIN_MS / elapsed;
+	d->seen_ms = now_ms;
+	d->accepted = accepted;
+	need = queued - idle - (drains < (uint64_t)queued ? (int)drains :
+	    queued);
+	return need > 0 ? idle + need : 0;
+}
+
+int
 pool_fork_tokens(int tokens, uint64_t *last_ms, uint64_t now_ms)
 {
 	uint64_t add;

@@ -19,6 +19,16 @@
  *    connection after a reload or a retirement.
  * Workers still starting count as idle, so a burst is not answered twice.
  *
+ * pool_confirm_waiting() tells connections that wait from a queue that
+ * moves: looking at the queue twice, POOL_CONFIRM_MS or more apart, the
+ * connections the busy workers would take within POOL_DRAIN_MS, at the pace
+ * they took them between the two looks, need no new worker; the others do.
+ * Held connections (a burst of clients that stay) are taken at no pace at
+ * all: each gets a worker. A reconnecting load, whose queue is never empty
+ * for long but moves fast, gets none: one worker per client would make the
+ * pool larger and slower for it (docs/bench/). It returns the queue length
+ * to plan with (0: nothing to spawn for).
+ *
  * pool_stressed() says whether the server is under stress: every worker up
  * to max_workers busy while connections wait; it ends once nothing waits and
  * idle workers are back. An iterative server (max_workers 1) is never under
@@ -39,6 +49,8 @@
 
 #define POOL_FORK_BURST		128	/* forks at once, at most */
 #define POOL_FORK_PER_SEC	1000	/* and then this many a second */
+#define POOL_CONFIRM_MS		10	/* the queue's two looks, at least */
+#define POOL_DRAIN_MS		100	/* what busy workers take by then */
 #define POOL_CUT_MIN_QUIET_MS	1000	/* a client let go was this quiet */
 #define POOL_RAPID_DEATH_MS	1000	/* a death this soon is "rapid" */
 #define POOL_RAPID_FREE		3	/* rapid deaths respawned at once */
@@ -72,8 +84,16 @@ struct pool_client {
 	uint64_t	connection;	/* which one the worker holds */
 };
 
+/* What pool_confirm_waiting() saw last. */
+struct pool_demand {
+	uint64_t	seen_ms;	/* 0: nothing waiting seen */
+	uint64_t	accepted;	/* connections accepted by then */
+};
+
 struct pool_plan	pool_plan(const struct pool_view *,
 			    const struct pool_limits *, int fork_tokens);
+int		pool_confirm_waiting(struct pool_demand *, int queued,
+		    int idle, uint64_t accepted, uint64_t now_ms);
 int		pool_fork_tokens(int tokens, uint64_t *last_ms,
 		    uint64_t now_ms);
 int		pool_stressed(const struct pool_view *,

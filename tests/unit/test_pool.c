@@ -451,3 +451,28 @@ Test(pool_request_limit, jitter_within_ten_percent)
 	}
 	cr_expect(seen_lo && seen_hi, "jitter never reached an end");
 }
+
+Test(pool_confirm_waiting, held_connections_are_confirmed_a_moving_queue_not)
+{
+	struct pool_demand d = { 0, 0 };
+
+	/* Nothing unserved: nothing seen. */
+	cr_expect_eq(pool_confirm_waiting(&d, 3, 3, 100, 1000), 0);
+	cr_expect_eq(d.seen_ms, 0);
+	/* First look: remembered, not acted on. */
+	cr_expect_eq(pool_confirm_waiting(&d, 200, 4, 100, 1000), 0);
+	cr_expect_eq(d.seen_ms, 1000);
+	/* Too soon for a second look. */
+	cr_expect_eq(pool_confirm_waiting(&d, 200, 4, 100, 1005), 0);
+	/* Nothing taken in 10 ms: all 196 unserved need a worker. */
+	cr_expect_eq(pool_confirm_waiting(&d, 200, 4, 100, 1010), 200);
+	/* A queue of 30 that moves at 3 a millisecond drains in 10 ms. */
+	d = (struct pool_demand){ 0, 0 };
+	pool_confirm_waiting(&d, 30, 0, 5000, 2000);
+	cr_expect_eq(pool_confirm_waiting(&d, 30, 0, 5030, 2010), 0);
+	/* One that moves at one in 10 ms keeps most of its waiters. */
+	cr_expect_eq(pool_confirm_waiting(&d, 30, 0, 5031, 2020), 20);
+	/* The queue gone: forgotten. */
+	cr_expect_eq(pool_confirm_waiting(&d, 0, 0, 5100, 2030), 0);
+	cr_expect_eq(d.seen_ms, 0);
+}
