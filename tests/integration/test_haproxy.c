@@ -1,10 +1,10 @@
 /*
- * test_haproxy.c -- two sockbind instances behind a real HAProxy, as
- * etc/haproxy/sockbind.cfg sets it up: HAProxy sends the PROXY protocol
- * (v2) on every connection and its health checks; each instance logs (in
- * its own log) and counts per_source the client's real address (a 127.x
- * source), not HAProxy's; an instance killed with SIGKILL is taken out by
- * the health checks and the other serves what comes next.
+ * test_haproxy.c -- two sockbind instances (session service) behind a real
+ * HAProxy running the example etc/haproxy/sockbind.cfg: HAProxy sends the
+ * PROXY protocol (v2) on every connection and health check; each instance
+ * logs (in its own log) and counts per_source the client's real address (a
+ * 127.x source), not HAProxy's; an instance killed with SIGKILL is taken out
+ * by the health checks and the other serves what comes next.
  * Skipped when HAProxy is not installed (scripts/deps.sh installs it).
  * Port ranges 37420-37449.
  */
@@ -146,16 +146,23 @@ hap_wait_status(const struct hap *h, const char *srv, const char *want)
 	cr_assert_fail("server %s is '%s', not %s", srv, st, want);
 }
 
-/* HAProxy in front of a and b, as etc/haproxy/sockbind.cfg has it, with
- * checks ten times as often: both are UP when it returns. */
+#define EXAMPLE	"etc/haproxy/sockbind.cfg"
+
+/*
+ * HAProxy in front of a and b with the example configuration, run from
+ * the top of the source tree as make does: its bind and server lines
+ * pointed at the test's ports, checks ten times as often, and a global
+ * section with a stats socket. Both servers are UP, and each has had a
+ * health check (with its header), when it returns.
+ */
 static void
 hap_start(struct hap *h, const struct h_daemon *a, const struct h_daemon *b,
     int lo, int hi)
 {
 	const char *bin = hap_bin();
-	char cfg[PATH_MAX];
-	FILE *fp;
-	int fd;
+	char cfg[PATH_MAX], line[512];
+	FILE *in, *out;
+	int fd, servers = 0;
 
 	if (bin == NULL)
 		cr_skip_test("HAProxy is not installed (Debian package "
@@ -165,33 +172,28 @@ hap_start(struct hap *h, const struct h_daemon *a, const struct h_daemon *b,
 	snprintf(h->out, sizeof(h->out), "%s/haproxy.out", h->dir);
 	snprintf(cfg, sizeof(cfg), "%s/haproxy.cfg", h->dir);
 	h->port = free_port(lo, hi);
-	cr_assert_not_null(fp = fopen(cfg, "w"));
-	fprintf(fp,
-	    "global\n"
-	    "\tnbthread 1\n"
-	    "\tmaxconn 256\n"
-	    "\tstats socket %s mode 600 level admin\n"
-	    "defaults\n"
-	    "\tmode tcp\n"
-	    "\ttimeout connect 1s\n"
-	    "\ttimeout client 30s\n"
-	    "\ttimeout server 30s\n"
-	    "\ttimeout check 1s\n"
-	    "\tretries 2\n"
-	    "\toption redispatch\n"
-	    "frontend sockbind_in\n"
-	    "\tbind 127.0.0.1:%d\n"
-	    "\tdefault_backend sockbind\n"
-	    "backend sockbind\n"
-	    "\tbalance roundrobin\n"
-	    "\toption tcp-check\n"
-	    "\ttcp-check send \"haproxy check\\n\"\n"
-	    "\ttcp-check expect string \"haproxy check\"\n"
-	    "\tdefault-server send-proxy-v2 check check-send-proxy "
-	    "inter 100ms fall 1 rise 1\n"
-	    "\tserver a 127.0.0.1:%d\n"
-	    "\tserver b 127.0.0.1:%d\n", h->sock, h->port, a->port, b->port);
-	fclose(fp);
+	cr_assert_not_null(in = fopen(EXAMPLE, "r"), "%s: run the tests from "
+	    "the top of the source tree", EXAMPLE);
+	cr_assert_not_null(out = fopen(cfg, "w"));
+	fprintf(out, "global\n\tnbthread 1\n\tstats socket %s mode 600 "
+	    "level admin\n", h->sock);
+	while (fgets(line, sizeof(line), in) != NULL) {
+		if (strncmp(line, "\tbind ", 6) == 0)
+			fprintf(out, "\tbind 127.0.0.1:%d\n", h->port);
+		else if (strncmp(line, "\tserver ", 8) == 0 && servers < 2) {
+			fprintf(out, "\tserver %s 127.0.0.1:%d\n",
+			    servers ? "b" : "a", servers ? b->port : a->port);
+			servers++;
+		} else if (strncmp(line, "\tdefault-server ", 16) == 0) {
+			/* The last of a keyword given twice counts. */
+			line[strcspn(line, "\n")] = '\0';
+			fprintf(out, "%s inter 100ms fall 1 rise 1\n", line);
+		} else
+			fputs(line, out);
+	}
+	fclose(in);
+	fclose(out);
+	cr_assert_eq(servers, 2, "%s: not two server lines", EXAMPLE);
 	haproxy_pid = fork();
 	cr_assert_neq(haproxy_pid, -1);
 	if (haproxy_pid == 0) {
@@ -205,46 +207,57 @@ hap_start(struct hap *h, const struct h_daemon *a, const struct h_daemon *b,
 	hap_wait_status(h, "a", "UP");
 	hap_wait_status(h, "b", "UP");
 	/* HAProxy starts with its servers UP: wait for a check of each to
-	 * have come, with its header (LOCAL). */
+	 * have come, with its header (LOCAL), and passed (QUIT, OK). */
 	cr_assert_eq(h_log_wait(a->log, "command=LOCAL", 1, H_WAIT_MS), 0,
 	    "no health check reached a");
 	cr_assert_eq(h_log_wait(b->log, "command=LOCAL", 1, H_WAIT_MS), 0,
 	    "no health check reached b");
+	cr_assert_eq(h_log_wait(a->log, "reason=\"quit\"", 1, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_wait(b->log, "reason=\"quit\"", 1, H_WAIT_MS), 0);
 }
 
 static void
 start_pair(struct h_daemon *a, struct h_daemon *b, int lo)
 {
-	static const char *const over[] = { "server.proxy_protocol=v2",
-	    "server.proxy_from=127.0.0.1", "limits.per_source=1", NULL };
+	static const char *const over[] = { "server.service=session",
+	    "server.proxy_protocol=v2", "server.proxy_from=127.0.0.1",
+	    "limits.per_source=1", NULL };
 
 	h_start(a, lo, lo + 4, over);
 	h_start(b, lo + 5, lo + 9, over);
 }
 
 /*
- * A client from src through HAProxy: its echo comes back, and the one
- * instance that served it logs its own address and port. Which one, or
- * -1 if the connection was refused (closed with no echo).
+ * A client from src through HAProxy: greeted, its ECHO answered, and the
+ * one instance that served it logs its own address and port. Which one,
+ * with the connection in *fdp, or -1 if it was refused (per_source), its
+ * refusal checked.
  */
 static int
 through(const struct hap *h, const char *src, const struct h_daemon *const *d,
     int *fdp)
 {
-	char msg[64], want[96];
+	char msg[64], echo[64], want[96], reply[256];
 	long deadline;
 	int fd, i, port;
 
 	fd = h_connect_from(src, h->port);
 	cr_assert_geq(fd, 0, "connect from %s", src);
 	port = h_local_port(fd);
-	snprintf(msg, sizeof(msg), "hello from %s:%d\n", src, port);
-	if (h_echo(fd, msg, H_WAIT_MS) == -1) {
+	cr_assert_geq(h_frame_recv(fd, reply, sizeof(reply), H_WAIT_MS), 0,
+	    "no greeting for %s:%d", src, port);
+	if (strncmp(reply, "ERR ", 4) == 0) {
+		snprintf(want, sizeof(want), "ERR 421 too many connections from "
+		    "%s (1 open, limit 1)", src);
+		cr_assert_str_eq(reply, want);
 		close(fd);
 		return -1;
 	}
-	snprintf(want, sizeof(want), "connect client=%s:%d service=echo", src,
-	    port);
+	snprintf(msg, sizeof(msg), "ECHO hello from %s:%d", src, port);
+	snprintf(echo, sizeof(echo), "OK %s", msg + 5);
+	h_session_expect(fd, msg, echo, H_WAIT_MS);
+	snprintf(want, sizeof(want), "connect client=%s:%d service=session",
+	    src, port);
 	deadline = h_now_ms() + H_WAIT_MS;
 	do {
 		for (i = 0; i < 2; i++) {
