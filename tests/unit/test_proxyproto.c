@@ -216,8 +216,8 @@ Test(proxyproto, garbage_refused_at_once)
 
 Test(proxyproto, version_not_accepted)
 {
-	unsigned char b[64], h[128];
-	size_t n = v2(h, 1, 0x11, b, body4(b, NULL, 0));
+	unsigned char b[64] = { 0 }, h[128];
+	size_t n = v2(h, 1, 0x11, b, body4(b, "", 0));
 
 	expect_error("PROXY UNKNOWN\r\n", 15, PROXYPROTO_V2,
 	    "a v1 header where only v2 is accepted");
@@ -230,9 +230,9 @@ Test(proxyproto, version_not_accepted)
 
 Test(proxyproto, v2_tcp4)
 {
-	unsigned char b[64], h[128];
+	unsigned char b[64] = { 0 }, h[128];
 	struct proxyproto_hdr hdr;
-	size_t n = v2(h, 1, 0x11, b, body4(b, NULL, 0));
+	size_t n = v2(h, 1, 0x11, b, body4(b, "", 0));
 
 	cr_assert_eq(n, 28);
 	parse_whole(h, n, ANY, &hdr);
@@ -245,7 +245,7 @@ Test(proxyproto, v2_tcp4)
 
 Test(proxyproto, v2_tcp6)
 {
-	unsigned char b[64], h[128];
+	unsigned char b[64] = { 0 }, h[128];
 	struct proxyproto_hdr hdr;
 	size_t n = v2(h, 1, 0x21, b, body6(b));
 
@@ -257,7 +257,7 @@ Test(proxyproto, v2_tcp6)
 
 Test(proxyproto, v2_local)
 {
-	unsigned char b[64], h[128];
+	unsigned char b[64] = { 0 }, h[128];
 	struct proxyproto_hdr hdr;
 	size_t n;
 
@@ -288,7 +288,7 @@ Test(proxyproto, v2_tlvs_skipped)
 	/* An ALPN TLV, a NOOP with 3 bytes, an empty one of type 0xe0. */
 	static const unsigned char tlvs[] = { 0x01, 0x00, 0x02, 'h', '2',
 	    0x04, 0x00, 0x03, 0, 0, 0, 0xe0, 0x00, 0x00 };
-	unsigned char b[64], h[128];
+	unsigned char b[64] = { 0 }, h[128];
 	struct proxyproto_hdr hdr;
 	size_t n = v2(h, 1, 0x11, b, body4(b, tlvs, sizeof(tlvs)));
 
@@ -305,14 +305,14 @@ Test(proxyproto, v2_tlvs_skipped)
 
 Test(proxyproto, v2_wrong_lengths)
 {
-	unsigned char b[64], h[128];
+	unsigned char b[64] = { 0 }, h[128];
 	size_t n;
 
 	n = v2(h, 1, 0x11, b, 11);
 	expect_error(h, n, ANY, "too short for the addresses");
 	/* Known from the 16-byte head alone: no waiting for a body. */
 	expect_error(h, 16, ANY, "too short for the addresses");
-	n = v2(h, 1, 0x21, b, body4(b, NULL, 0));
+	n = v2(h, 1, 0x21, b, body4(b, "", 0));
 	expect_error(h, n, ANY, "too short for the addresses");
 	n = v2(h, 1, 0x11, b, 0);
 	expect_error(h, n, ANY, "too short for the addresses");
@@ -320,8 +320,8 @@ Test(proxyproto, v2_wrong_lengths)
 
 Test(proxyproto, v2_bad_head)
 {
-	unsigned char b[64], h[128];
-	size_t n = v2(h, 1, 0x11, b, body4(b, NULL, 0));
+	unsigned char b[64] = { 0 }, h[128];
+	size_t n = v2(h, 1, 0x11, b, body4(b, "", 0));
 
 	h[12] = 0x11;		/* version 1 in a binary header */
 	expect_error(h, 13, ANY, "the version is not 2");
@@ -336,7 +336,7 @@ Test(proxyproto, v2_bad_head)
 	expect_error(h, n, ANY, "none of UNSPEC, TCP4, TCP6");
 	/* Each signature byte wrong in turn. */
 	for (size_t i = 0; i < 12; i++) {
-		n = v2(h, 1, 0x11, b, body4(b, NULL, 0));
+		n = v2(h, 1, 0x11, b, body4(b, "", 0));
 		h[i] ^= 0x40;
 		expect_error(h, n, ANY, "not a PROXY protocol header");
 	}
