@@ -91,6 +91,18 @@ proxied_v1(const char *src, int port, const char *line, size_t piece)
 	return proxied(src, port, line, strlen(line), piece);
 }
 
+/* A v1 TCP4 header for client:cport, then after. */
+static int
+proxied_tcp4(const char *src, int port, const char *client, int cport,
+    const char *after, size_t piece)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "PROXY TCP4 %s 127.0.0.1 %d %d\r\n%s",
+	    client, cport, port, after);
+	return proxied_v1(src, port, line, piece);
+}
+
 /* The daemon closes without a byte sent: 0, or -1. */
 static int
 closed_by_daemon(int fd, int ms)
@@ -110,15 +122,13 @@ expect_log(const struct h_daemon *d, const char *needle)
 Test(proxy, v1_tcp4_client_in_log_payload_kept)
 {
 	struct h_daemon d;
-	char line[128], buf[16];
+	char buf[16];
 	int fd;
 
 	h_start(&d, 37400, 37401, echo_any);
 	/* The header and the client's first bytes in one segment: the
 	 * daemon takes the header only. */
-	snprintf(line, sizeof(line), "PROXY TCP4 203.0.113.7 127.0.0.1 40000 "
-	    "%d\r\nhello\n", d.port);
-	fd = proxied_v1(NULL, d.port, line, 0);
+	fd = proxied_tcp4(NULL, d.port, "203.0.113.7", 40000, "hello\n", 0);
 	cr_assert_eq(h_recv_exact(fd, buf, 6, H_WAIT_MS), 6);
 	cr_assert_eq(memcmp(buf, "hello\n", 6), 0);
 	cr_assert_eq(h_echo(fd, "again\n", H_WAIT_MS), 0);
@@ -129,25 +139,36 @@ Test(proxy, v1_tcp4_client_in_log_payload_kept)
 	expect_log(&d, "disconnect client=203.0.113.7:40000");
 }
 
+/* Through the header hdr, an echo comes back, and the connect record names
+ * client (NULL: the connection's own address, 127.0.0.1 and its port). */
+static void
+echo_as(const struct h_daemon *d, const void *hdr, size_t len,
+    const char *client)
+{
+	char want[128];
+	int fd = proxied(NULL, d->port, hdr, len, 0);
+
+	cr_assert_eq(h_echo(fd, "echo me\n", H_WAIT_MS), 0);
+	if (client == NULL)
+		snprintf(want, sizeof(want), "connect client=127.0.0.1:%d "
+		    "service=echo", h_local_port(fd));
+	else
+		snprintf(want, sizeof(want), "connect client=%s service=echo",
+		    client);
+	close(fd);
+	expect_log(d, want);
+}
+
 Test(proxy, v1_tcp6_and_unknown)
 {
+	static const char tcp6[] = "PROXY TCP6 2001:db8::7 ::1 50000 7\r\n";
+	static const char unknown[] = "PROXY UNKNOWN\r\n";
 	struct h_daemon d;
-	char want[96];
-	int fd;
 
 	h_start(&d, 37400, 37401, echo_any);
-	fd = proxied_v1(NULL, d.port, "PROXY TCP6 2001:db8::7 ::1 50000 "
-	    "7\r\n", 0);
-	cr_assert_eq(h_echo(fd, "six\n", H_WAIT_MS), 0);
-	close(fd);
-	expect_log(&d, "connect client=[2001:db8::7]:50000 service=echo");
+	echo_as(&d, tcp6, sizeof(tcp6) - 1, "[2001:db8::7]:50000");
 	/* UNKNOWN: the proxy does not know; the connection is its own. */
-	fd = proxied_v1(NULL, d.port, "PROXY UNKNOWN\r\n", 0);
-	cr_assert_eq(h_echo(fd, "unknown\n", H_WAIT_MS), 0);
-	snprintf(want, sizeof(want), "connect client=127.0.0.1:%d ",
-	    h_local_port(fd));
-	close(fd);
-	expect_log(&d, want);
+	echo_as(&d, unknown, sizeof(unknown) - 1, NULL);
 	expect_log(&d, "version=1 command=UNKNOWN");
 }
 
@@ -155,30 +176,15 @@ Test(proxy, v2_tcp4_tcp6_local)
 {
 	struct h_daemon d;
 	unsigned char hdr[64];
-	char want[96];
-	size_t n;
-	int fd;
 
 	h_start(&d, 37402, 37403, echo_any);
-	n = v2_header(hdr, 1, "198.51.100.9", 61000, d.port);
-	fd = proxied(NULL, d.port, hdr, n, 0);
-	cr_assert_eq(h_echo(fd, "four\n", H_WAIT_MS), 0);
-	close(fd);
-	expect_log(&d, "connect client=198.51.100.9:61000 service=echo");
+	echo_as(&d, hdr, v2_header(hdr, 1, "198.51.100.9", 61000, d.port),
+	    "198.51.100.9:61000");
 	expect_log(&d, "version=2 command=PROXY");
-	n = v2_header(hdr, 1, "2001:db8::42", 443, d.port);
-	fd = proxied(NULL, d.port, hdr, n, 0);
-	cr_assert_eq(h_echo(fd, "six\n", H_WAIT_MS), 0);
-	close(fd);
-	expect_log(&d, "connect client=[2001:db8::42]:443 service=echo");
+	echo_as(&d, hdr, v2_header(hdr, 1, "2001:db8::42", 443, d.port),
+	    "[2001:db8::42]:443");
 	/* LOCAL, as a health check: served as the proxy itself. */
-	n = v2_header(hdr, 0, NULL, 0, 0);
-	fd = proxied(NULL, d.port, hdr, n, 0);
-	cr_assert_eq(h_echo(fd, "local\n", H_WAIT_MS), 0);
-	snprintf(want, sizeof(want), "connect client=127.0.0.1:%d ",
-	    h_local_port(fd));
-	close(fd);
-	expect_log(&d, want);
+	echo_as(&d, hdr, v2_header(hdr, 0, NULL, 0, 0), NULL);
 	expect_log(&d, "version=2 command=LOCAL");
 }
 
@@ -192,9 +198,7 @@ Test(proxy, split_headers)
 
 	h_start(&d, 37404, 37405, echo_any);
 	/* v1 a byte at a time, with the payload in the last piece. */
-	snprintf(line, sizeof(line), "PROXY TCP4 203.0.113.21 127.0.0.1 1111 "
-	    "%d\r\nx\n", d.port);
-	fd = proxied_v1(NULL, d.port, line, 1);
+	fd = proxied_tcp4(NULL, d.port, "203.0.113.21", 1111, "x\n", 1);
 	cr_assert_eq(h_recv_exact(fd, line, 2, H_WAIT_MS), 2);
 	cr_assert_eq(memcmp(line, "x\n", 2), 0);
 	close(fd);
@@ -254,13 +258,11 @@ Test(proxy, garbage_refused_with_a_record)
 Test(proxy, untrusted_peer_refused)
 {
 	struct h_daemon d;
-	char line[128], want[128];
+	char want[128];
 	int fd;
 
 	h_start(&d, 37408, 37409, echo_any);
-	snprintf(line, sizeof(line), "PROXY TCP4 203.0.113.66 127.0.0.1 4000 "
-	    "%d\r\nhi\n", d.port);
-	fd = proxied_v1("127.0.0.2", d.port, line, 0);
+	fd = proxied_tcp4("127.0.0.2", d.port, "203.0.113.66", 4000, "hi\n", 0);
 	cr_assert_eq(closed_by_daemon(fd, H_WAIT_MS), 0);
 	snprintf(want, sizeof(want), "refused client=127.0.0.2:%d "
 	    "reason=proxy_protocol error=\"not in proxy_from\"",
@@ -308,26 +310,19 @@ Test(proxy, per_source_counts_the_header_address)
 	const char *const over[] = { "server.proxy_protocol=v1",
 	    "server.proxy_from=127.0.0.1", "limits.per_source=1", NULL };
 	struct h_daemon d;
-	char line[128];
 	int a, b, c;
 
 	h_start(&d, 37412, 37413, over);
-	snprintf(line, sizeof(line), "PROXY TCP4 203.0.113.5 127.0.0.1 1000 "
-	    "%d\r\n", d.port);
-	a = proxied_v1(NULL, d.port, line, 0);
+	a = proxied_tcp4(NULL, d.port, "203.0.113.5", 1000, "", 0);
 	cr_assert_eq(h_echo(a, "a\n", H_WAIT_MS), 0);
 	/* The same client again, through the same proxy: one too many. */
-	snprintf(line, sizeof(line), "PROXY TCP4 203.0.113.5 127.0.0.1 1001 "
-	    "%d\r\n", d.port);
-	b = proxied_v1(NULL, d.port, line, 0);
+	b = proxied_tcp4(NULL, d.port, "203.0.113.5", 1001, "", 0);
 	cr_assert_eq(closed_by_daemon(b, H_WAIT_MS), 0);
 	close(b);
 	expect_log(&d, "refused client=203.0.113.5:1001 reason=per_source "
 	    "open=1 limit=1");
 	/* Another client through the same proxy is served. */
-	snprintf(line, sizeof(line), "PROXY TCP4 203.0.113.6 127.0.0.1 1002 "
-	    "%d\r\n", d.port);
-	c = proxied_v1(NULL, d.port, line, 0);
+	c = proxied_tcp4(NULL, d.port, "203.0.113.6", 1002, "", 0);
 	cr_assert_eq(h_echo(c, "c\n", H_WAIT_MS), 0);
 	cr_assert_eq(h_echo(a, "a\n", H_WAIT_MS), 0);
 	close(a);
@@ -370,9 +365,7 @@ Test(proxy, ident_knows_the_header_address)
 	cr_assert_str_eq(line, "Nice to meet you, Alice!\n");
 	close(fd);
 	/* The same client by a v1 header, from another port. */
-	snprintf(line, sizeof(line), "PROXY TCP4 198.51.100.20 127.0.0.1 5001 "
-	    "%d\r\n", d.port);
-	fd = proxied_v1(NULL, d.port, line, 0);
+	fd = proxied_tcp4(NULL, d.port, "198.51.100.20", 5001, "", 0);
 	read_line(fd, line, sizeof(line));
 	cr_assert_str_eq(line, "Hello again, Alice!\n");
 	close(fd);
