@@ -271,6 +271,10 @@ Test(proxy, untrusted_peer_refused)
 	expect_log(&d, want);
 	/* The address it claimed is nowhere: never taken from it. */
 	cr_assert_eq(h_log_count(d.log, "203.0.113.66"), 0);
+	/* Knocking again is refused as well, counted rather than logged. */
+	fd = proxied_tcp4("127.0.0.2", d.port, "203.0.113.66", 4001, "", 0);
+	cr_assert_eq(closed_by_daemon(fd, H_WAIT_MS), 0);
+	close(fd);
 	/* Nor is a plain client served on a proxy port. */
 	fd = h_connect_from("127.0.0.3", d.port);
 	cr_assert_geq(fd, 0);
@@ -278,6 +282,7 @@ Test(proxy, untrusted_peer_refused)
 	cr_assert_eq(closed_by_daemon(fd, H_WAIT_MS), 0);
 	close(fd);
 	expect_log(&d, "refused client=127.0.0.3:");
+	cr_assert_eq(h_log_count(d.log, "refused client=127.0.0.2:"), 1);
 }
 
 Test(proxy, incomplete_header_refused_after_the_limit)
