@@ -2,10 +2,12 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "daemon/config.h"
 #include "daemon/service.h"
 #include "shared/log.h"
+#include "shared/proxyproto.h"
 
 #define S(k, def, field, check)	CONF_STR_KEY("server", k, def, struct config, field, check)
 #define I(sec, k, def, lo, hi, field)	\
@@ -25,6 +27,37 @@ config_check_user(const char *value, char *why, size_t whylen)
 	return 0;
 }
 
+/* [server] proxy_protocol: its PROXYPROTO_V* bits, or -1. */
+static int
+config_proxy_versions(const char *value)
+{
+	static const struct {
+		const char	*name;
+		int		 versions;
+	} modes[] = {
+		{ "off", 0 },
+		{ "v1", PROXYPROTO_V1 },
+		{ "v2", PROXYPROTO_V2 },
+		{ "any", PROXYPROTO_V1 | PROXYPROTO_V2 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strcmp(value, modes[i].name) == 0)
+			return modes[i].versions;
+	return -1;
+}
+
+static int
+config_check_proxy(const char *value, char *why, size_t whylen)
+{
+	if (config_proxy_versions(value) == -1) {
+		snprintf(why, whylen, "'%s' is none of off, v1, v2, any",
+		    value);
+		return -1;
+	}
+	return 0;
+}
 
 const struct conf_key config_keys[] = {
 	S("listen", "*", listen, net_check_listen),
@@ -34,6 +67,8 @@ const struct conf_key config_keys[] = {
 	P("server", "port_file", "/run/sockbind/sockbind.port", port_file),
 	P("server", "pidfile", "/run/sockbind/sockbind.pid", pidfile),
 	S("user", "", user, config_check_user),
+	S("proxy_protocol", "off", proxy_protocol, config_check_proxy),
+	S("proxy_from", "", proxy_from, cidr_list_check),
 	I("pool", "start", "4", 1, CONFIG_WORKERS_MAX, start),
 	I("pool", "min_spare", "2", 0, CONFIG_WORKERS_MAX, min_spare),
 	I("pool", "max_spare", "8", 1, CONFIG_WORKERS_MAX, max_spare),
@@ -78,6 +113,8 @@ const size_t config_nkeys = sizeof(config_keys) / sizeof(config_keys[0]);
 int
 config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
+	char why[256];
+
 	if (conf_load(path, config_keys, config_nkeys, cfg, err, errlen) == -1)
 		return -1;
 	if (cfg->port_min > cfg->port_max) {
@@ -97,6 +134,21 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	if (cfg->start > cfg->max_workers) {
 		snprintf(err, errlen, "%s: [pool] start: %d is above "
 		    "max_workers (%d)", path, cfg->start, cfg->max_workers);
+		return -1;
+	}
+	/* Checked by the key's own check: cannot fail here. */
+	cfg->proxy_versions = config_proxy_versions(cfg->proxy_protocol);
+	if (cidr_list_parse(cfg->proxy_from, &cfg->proxy_nets, why,
+	    sizeof(why)) == -1) {
+		snprintf(err, errlen, "%s: [server] proxy_from: %s", path, why);
+		return -1;
+	}
+	/* On a proxy port the header says who the client is: from anyone
+	 * at all, anyone could say it. */
+	if (cfg->proxy_versions != 0 && cfg->proxy_nets.n == 0) {
+		snprintf(err, errlen, "%s: [server] proxy_from: required when "
+		    "proxy_protocol is %s: the addresses or CIDR blocks of "
+		    "the proxies", path, cfg->proxy_protocol);
 		return -1;
 	}
 	if (cfg->log_path[0] == '\0') {

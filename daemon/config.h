@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "shared/cidr.h"
 #include "shared/conf.h"
 #include "shared/net.h"
 
@@ -26,6 +27,10 @@ struct config {
 	char	port_file[PATH_MAX];
 	char	pidfile[PATH_MAX];
 	char	user[64];
+	char	proxy_protocol[8];	/* off, v1, v2, any */
+	char	proxy_from[1024];
+	int	proxy_versions;		/* PROXYPROTO_V1|V2 bits; 0: off */
+	struct cidr_list proxy_nets;	/* proxy_from, parsed */
 	/* [pool] */
 	int	start;
 	int	min_spare;

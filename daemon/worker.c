@@ -14,6 +14,7 @@
 #include "daemon/config.h"
 #include "daemon/conn.h"
 #include "daemon/pool.h"
+#include "daemon/proxy.h"
 #include "daemon/refusals.h"
 #include "daemon/scoreboard.h"
 #include "daemon/service.h"
@@ -386,6 +387,12 @@ worker_main(const struct worker_args *args)
 			}
 			log_flush();
 			_exit(EXIT_START);
+		}
+		/* Behind a proxy, the client is who its header says. */
+		if (proxy_accept(fd, &peer, args->cfg, worker_heed,
+		    worker_refusal_summary) == -1) {
+			close(fd);
+			continue;
 		}
 		worker_serve(fd, (struct sockaddr *)&peer, args->cfg);
 		served++;

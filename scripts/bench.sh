@@ -26,7 +26,8 @@
 # Environment: BENCH_SECS (measured seconds per run, 2), BENCH_REPEATS (3),
 # BENCH_CONC ("1 5 50 200"), BENCH_THREADS (generator threads tried from 50
 # clients on, "1 2"), BENCH_SERVERS (all five), BENCH_OUT
-# (docs/bench), BENCH_PROFILE (1; 0 skips the profile), BENCH_KEEP (1 keeps
+# (docs/bench), BENCH_PROFILE (1; 0 skips the profile), BENCH_HAPROXY (1;
+# 0 skips the runs through HAProxy), BENCH_KEEP (1 keeps
 # the work directory and its logs), BENCH_STRICT (1: exit 1 when a target
 # fails), LOAD and SOCKBIND (the binaries; built by make bench).
 #
@@ -38,7 +39,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 BENCH_PACKAGES="xinetd socat redis-server gnuplot-nox iproute2 util-linux
-procps python3 strace linux-perf"
+procps python3 strace linux-perf haproxy"
 
 SECS=${BENCH_SECS:-2}
 REPEATS=${BENCH_REPEATS:-3}
@@ -57,6 +58,9 @@ PORT_PY=17201
 PORT_XINETD=17202
 PORT_SOCAT=17203
 PORT_REDIS=17204
+# HAProxy, and the two sockbind instances behind it (proxy_protocol = v2).
+PORT_HAPROXY=17205
+PORT_PROXIED=17111
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -392,6 +396,103 @@ check_log() {
 }
 if [[ " $SERVERS " == *" sockbind "* ]]; then
 	check_log
+fi
+
+# Beyond one host: HAProxy (send-proxy-v2) in front of two more sockbind
+# instances (the bench's configuration with proxy_protocol = v2), against
+# the one instance direct, at 50 clients, taking turns. Each proxied
+# instance keeps its own log in its own directory.
+start_proxied() {
+	local i n dir
+
+	for n in 1 2; do
+		dir=$WORK/proxied$n
+		mkdir -p "$dir"
+		awk -v port=$((PORT_PROXIED + n - 1)) '
+		    /^port_(min|max) =/ { print $1 " = " port; next }
+		    { print }
+		    /^\[server\]/ { print "proxy_protocol = v2"
+			print "proxy_from = 127.0.0.1" }' \
+		    tests/bench/sockbind.ini >"$dir/sockbind.ini"
+		spawn "proxied$n" sh -c 'cd "$1" && exec "$2" -c "$3"' sh \
+		    "$dir" "$ROOT/$SOCKBIND" "$dir/sockbind.ini"
+		wait_listen $((PORT_PROXIED + n - 1)) "proxied$n"
+	done
+	cat >"$WORK/haproxy.cfg" <<EOF
+global
+	maxconn 4096
+defaults
+	mode tcp
+	timeout connect 5s
+	timeout client 1h
+	timeout server 1h
+	timeout check 3s
+frontend sockbind_in
+	bind 127.0.0.1:$PORT_HAPROXY
+	default_backend sockbind
+backend sockbind
+	balance leastconn
+	option tcp-check
+	tcp-check send "haproxy check\\n"
+	tcp-check expect string "haproxy check"
+	default-server send-proxy-v2 check check-send-proxy inter 2s
+	server proxied1 127.0.0.1:$PORT_PROXIED
+	server proxied2 127.0.0.1:$((PORT_PROXIED + 1))
+EOF
+	spawn haproxy haproxy -db -f "$WORK/haproxy.cfg"
+	wait_listen "$PORT_HAPROXY" haproxy
+	# Started with its servers up; wait for a first check of each.
+	for i in $(seq 100); do
+		grep -qs 'command=LOCAL' "$WORK/proxied1/sockbind.log" &&
+		    grep -qs 'command=LOCAL' "$WORK/proxied2/sockbind.log" &&
+		    return 0
+		sleep 0.1
+	done
+	die "haproxy: no health check reached both instances in 10 s"
+}
+
+# One run at 50 clients against port $2, labelled $1, as a "proxy" line.
+proxy_one() {
+	local label=$1 port=$2 wl=$3 rep=$4 warm=0.5 src=1 line
+
+	if [ "$wl" = persistent ]; then
+		warm=0.5:30
+	else
+		src=4
+	fi
+	"$LOAD" -k -l "$label" -p "$port" -m "$wl" -c 50 -t 1 -d "$SECS" \
+	    -w "$warm" -s "$src" >"$WORK/load.out" 2>"$WORK/load.err" ||
+	    die "load failed against $label: $(cat "$WORK/load.err")"
+	line="proxy $(cat "$WORK/load.out") rep=$rep"
+	echo "$line" >>"$RAW"
+	printf '  %-8s %-10s c=50 rep %s: %s rt/s, errors %s\n' "$label" "$wl" \
+	    "$rep" "$(sed 's/.* rps=\([^ ]*\).*/\1/' <<<"$line")" \
+	    "$(sed 's/.* errors=\([^ ]*\).*/\1/' <<<"$line")" >&2
+}
+
+if [ "${BENCH_HAPROXY:-1}" = 1 ] && [[ " $SERVERS " == *" sockbind "* ]] &&
+    command -v haproxy >/dev/null; then
+	say "through HAProxy to two instances against one instance direct"
+	start_proxied
+	for wl in persistent reconnect; do
+		for rep in $(seq "$REPEATS"); do
+			if [ $((rep % 2)) = 1 ]; then
+				proxy_one direct "$PORT_SB" "$wl" "$rep"
+				proxy_one haproxy "$PORT_HAPROXY" "$wl" "$rep"
+			else
+				proxy_one haproxy "$PORT_HAPROXY" "$wl" "$rep"
+				proxy_one direct "$PORT_SB" "$wl" "$rep"
+			fi
+		done
+	done
+	# Every client seen with its own address: connections logged with the
+	# header's client (command=PROXY), and anything refused.
+	{
+		printf 'proxy_check clients=%s refused=%s haproxy="%s"\n' \
+		    "$(cat "$WORK"/proxied?/sockbind.log | grep -c ' proxy client=.* command=PROXY' || true)" \
+		    "$(cat "$WORK"/proxied?/sockbind.log | grep -c ' refused ' || true)" \
+		    "$(haproxy -v | sed -n '1s/ - .*//p')"
+	} >>"$RAW"
 fi
 
 # What a round trip costs each server at 50 clients: system calls, CPU time

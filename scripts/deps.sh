@@ -7,6 +7,8 @@ set -eu
 packages="gcc make pkg-config libbsd-dev libiniparser-dev libcriterion-dev
 libsodium-dev libsqlite3-dev libsystemd-dev python3 netcat-openbsd
 systemd groff-base mandoc strace"
+# tests/integration/test_haproxy.c: a load balancer in front of two daemons.
+packages="$packages haproxy"
 packages="$packages $*"
 
 missing=""

@@ -47,6 +47,8 @@ def parse(path):
                 profile[kv.get("scenario", "?")] = kv
             elif kind == "cost":
                 meta.setdefault("cost", {})[(kv["server"], kv["mode"])] = kv
+            elif kind == "proxy":
+                meta.setdefault("proxy", []).append(kv)
             elif kind == "mem":
                 meta.setdefault("mem", {}).setdefault(kv["server"], []).append(kv)
             elif kind == "run" and "log_lines" in kv:
@@ -433,6 +435,37 @@ def profile_lines(profile):
     return out
 
 
+def proxy_lines(meta):
+    """Through HAProxy to two instances against one instance direct: the
+    median round trips per second of each, and their ratio."""
+    runs = meta.get("proxy", [])
+    if not runs:
+        return []
+    check = meta.get("proxy_check", {})
+    lines = ["### Through HAProxy to two instances", "",
+             "{} with `send-proxy-v2` in front of two more sockbind instances "
+             "(`proxy_protocol = v2`, the same configuration otherwise), against the one instance "
+             "direct, 50 clients, one generator thread, taking turns; medians of the repeats. "
+             "The proxied instances logged {} connections under the client's own address from "
+             "the header, and refused {}.".format(check.get("haproxy", "HAProxy"),
+                                                   check.get("clients", "?"),
+                                                   check.get("refused", "?")), "",
+             "| workload | one instance direct | through HAProxy to two | ratio | errors |",
+             "|---|---:|---:|---:|---:|"]
+    for wl in WORKLOADS:
+        med, errs = {}, 0
+        for label in ("direct", "haproxy"):
+            rs = [r for r in runs if r["mode"] == wl and r["label"] == label]
+            errs += sum(int(num(r["errors"])) for r in rs)
+            med[label] = statistics.median(num(r["rps"]) for r in rs) if rs else 0
+        if med["direct"] and med["haproxy"]:
+            lines.append("| {} | {} | {} | {:.2f}x | {} |".format(
+                wl, fmt_rps(med["direct"]), fmt_rps(med["haproxy"]),
+                med["haproxy"] / med["direct"], errs))
+    lines.append("")
+    return lines
+
+
 def main():
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
@@ -525,6 +558,7 @@ def main():
                           if c else ["-", "-", "-"])
             md.append("| {} | {} |".format(NAMES[s], " | ".join(cells)))
         md.append("")
+    md.extend(proxy_lines(meta))
     md.append("## Targets (issue 7)")
     md.append("")
     md.append("| target | result | measured |")
@@ -540,6 +574,7 @@ def main():
         f.write("\n".join(md))
 
     print("\n".join(throughput_tables(summ, servers, concs)))
+    print("\n".join(proxy_lines(meta)))
     print("Targets (issue 7):")
     failed = 0
     for name, ok, detail in tg:
