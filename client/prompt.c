@@ -125,7 +125,7 @@ prompt_port(char *port, size_t size)
 		prompt_trim(answer);
 		if (answer[0] == '\0')
 			strlcpy(answer, DEFAULT_PORTS, sizeof(answer));
-		if (client_parse_ports(answer, &lo, &hi) == 0) {
+		if (net_parse_ports(answer, &lo, &hi) == 0) {
 			strlcpy(port, answer, size);
 			return 0;
 		}

@@ -221,15 +221,27 @@ Test(client, status_shows_the_scoreboard)
 
 Test(client, wrong_service_is_status_2)
 {
+	static const char range[] = "sockbin: no server for pingpong on "
+	    "127.0.0.1 ports 21950-21959 (pingpong needs the pingpong "
+	    "service): ";
 	struct h_daemon d;
-	char out[512];
+	char out[512], args[64], expect[512];
 
 	h_start(&d, 21950, 21959, session);
+	snprintf(args, sizeof(args), "-p %d pingpong /tmp/x 1", d.port);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 2);
+	snprintf(expect, sizeof(expect), "sockbin: pingpong: the server at "
+	    "127.0.0.1:%d runs the session service; pingpong needs the "
+	    "pingpong service\n", d.port);
+	cr_assert_str_eq(out, expect);
+	/* Over a range, every port's reason. */
 	cr_assert_eq(run_client("-p 21950-21959 pingpong /tmp/x 1", out,
 	    sizeof(out)), 2);
-	cr_assert(strstr(out, "pingpong: the server at 127.0.0.1:2195") !=
-	    NULL && strstr(out, "runs the session service; pingpong needs a "
-	    "raw service") != NULL, "%s", out);
+	cr_assert(strncmp(out, range, strlen(range)) == 0, "%s", out);
+	snprintf(expect, sizeof(expect), " %d runs the session service",
+	    d.port);
+	cr_assert(strstr(out, expect) != NULL, "%s", out);
+	cr_assert(strstr(out, "Connection refused") != NULL, "%s", out);
 }
 
 static void
@@ -474,7 +486,7 @@ count_in(const char *path, const char *needle)
 Test(client, local_errors_keep_the_log_whole)
 {
 	struct h_daemon d;
-	char out[1024], log[PATH_MAX + 16];
+	char out[1024], log[PATH_MAX + 16], expect[PATH_MAX + 64];
 
 	h_start(&d, 21921, 21924, session);
 	snprintf(log, sizeof(log), "%s/.sockbin.log", d.dir);
@@ -483,13 +495,21 @@ Test(client, local_errors_keep_the_log_whole)
 	cr_assert_str_eq(out, "sockbin: /nonexistent/notes.txt: No such file "
 	    "or directory\n");
 	cr_assert_eq(count_in(log, " connect "), 0);
-	/* No token file: found out once connected (the server is asked
-	 * which protocol it speaks first). */
+	/* No token file: said without connecting. */
 	cr_assert_eq(run_in(d.dir, NULL, "-p 21921-21924 resume", out,
 	    sizeof(out)), 2, "%s", out);
+	snprintf(expect, sizeof(expect), "sockbin: no token in "
+	    "%s/.sockbin-token: log in first\n", d.dir);
+	cr_assert_str_eq(out, expect);
+	cr_assert_eq(run_in(d.dir, NULL, "-p 21921-21924 logout", out,
+	    sizeof(out)), 2, "%s", out);
+	cr_assert_str_eq(out, expect);
+	cr_assert_eq(count_in(log, " connect "), 0);
+	/* An error once connected still logs the disconnect. */
+	cr_assert_eq(run_in(d.dir, "\\n", "-p 21921-21924 login kim "
+	    "--password-stdin", out, sizeof(out)), 1, "%s", out);
 	cr_assert_eq(count_in(log, " connect "), 1);
 	cr_assert_eq(count_in(log, " disconnect "), 1);
-	cr_assert_eq(count_in(log, "reason=\"client exit\""), 1);
 }
 
 Test(client, periodic_send_and_its_log)
