@@ -1,7 +1,8 @@
 /*
  * test_client.c -- sockbin against the real daemon: every command, its log,
  * its errors and exit statuses. Each run gets HOME in the test's directory,
- * so the client's log and token file land there. Ports 21900-21999.
+ * so the client's log and token file land there. Ports 21900-21999,
+ * 24350-24399.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -252,6 +253,15 @@ write_file(const char *path, const char *text)
 	cr_assert_not_null(fp, "%s", path);
 	fputs(text, fp);
 	fclose(fp);
+}
+
+static void
+write_file_in(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	write_file(path, text);
 }
 
 static void
@@ -557,6 +567,9 @@ Test(client, periodic_send_ended_by_the_server)
 	    sizeof(out)), 4, "%s", out);
 	cr_assert(strstr(out, "the server ended the session: ERR 408 timeout: "
 	    "session time is up\n") != NULL, "%s", out);
+	/* Said once, not also as a reply. */
+	cr_assert_null(strstr(strstr(out, "ERR 408") + 1, "ERR 408"), "%s",
+	    out);
 }
 
 /* The same from a raw server: its last line is in the client's log too. */
@@ -577,4 +590,240 @@ Test(client, periodic_send_ended_by_a_raw_server)
 	    0);
 	cr_assert_eq(h_log_wait(log, "text=\"ERR timeout: session timeout\"",
 	    1, H_WAIT_MS), 0);
+}
+
+/* A command that takes no free text takes options after it, as docker
+ * login does; a TEXT command takes every word after it as its text. */
+Test(client, options_after_the_command)
+{
+	struct h_daemon d;
+	char out[1024], args[128];
+
+	h_start(&d, 24350, 24354, session);
+	snprintf(args, sizeof(args), "-p %d register lena --password-stdin",
+	    d.port);
+	cr_assert_eq(run_in(d.dir, PASSWORD "\\n", args, out, sizeof(out)), 0,
+	    "%s", out);
+	cr_assert_str_eq(out, "registered lena\n");
+	snprintf(args, sizeof(args), "login lena --password-stdin -p %d",
+	    d.port);
+	cr_assert_eq(run_in(d.dir, PASSWORD "\\n", args, out, sizeof(out)), 0,
+	    "%s", out);
+	cr_assert(strncmp(out, "logged in as lena; ", 19) == 0, "%s", out);
+	snprintf(args, sizeof(args), "resume -p %d", d.port);
+	cr_assert_eq(run_in(d.dir, NULL, args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "logged in as lena\n");
+	/* After "--", a word is an argument, whatever it looks like. */
+	snprintf(args, sizeof(args), "register -p %d --password-stdin -- "
+	    "--lena", d.port);
+	cr_assert_eq(run_in(d.dir, PASSWORD "\\n", args, out, sizeof(out)), 0,
+	    "%s", out);
+	cr_assert_str_eq(out, "registered --lena\n");
+	/* Words of a TEXT command are text, '-' or not, joined by spaces. */
+	snprintf(args, sizeof(args), "-p %d echo a b  c", d.port);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "a b c\n");
+	snprintf(args, sizeof(args), "-p %d echo -p 5 --password-stdin",
+	    d.port);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "-p 5 --password-stdin\n");
+	snprintf(args, sizeof(args), "-p %d echo -- -5 degrees", d.port);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "-5 degrees\n");
+	cr_assert_eq(h_log_wait(d.log, "text=\"ECHO a b c\"", 1, H_WAIT_MS),
+	    0);
+}
+
+/* getopt's own messages are off: every line says "sockbin:". */
+Test(client, option_errors_in_its_own_words)
+{
+	char out[512];
+
+	cr_assert_eq(run_client("-x echo hi", out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "sockbin: unknown option '-x' (sockbin -h "
+	    "lists them)\n");
+	cr_assert_eq(run_client("--bogus echo hi", out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "sockbin: unknown option '--bogus' (sockbin -h "
+	    "lists them)\n");
+	cr_assert_eq(run_client("status --bogus", out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "sockbin: unknown option '--bogus' (sockbin -h "
+	    "lists them)\n");
+	cr_assert_eq(run_client("status -p", out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "sockbin: option -p needs a value\n");
+	cr_assert_eq(run_client("", out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "sockbin: no command given (sockbin -h lists "
+	    "them)\n");
+	cr_assert_eq(run_client("--service ech echo hi", out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "sockbin: --service: unknown service 'ech' "
+	    "(known: session echo mirror pingpong upload ident auth)\n");
+	cr_assert_eq(run_client("-s echo mirror hi", out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "sockbin: mirror: the server runs the echo "
+	    "service (--service); mirror needs the session or mirror "
+	    "service\n");
+}
+
+/* Hosts as the daemon prints them, and as people type them. */
+Test(client, ipv6_literals_and_host_port)
+{
+	const char *const over[] = { "server.service=echo",
+	    "server.listen=*", NULL };
+	static const char *const hosts[] = { "'[::1]'", "::1", "localhost",
+	    "127.0.0.1" };
+	struct h_daemon d;
+	char out[512], args[128];
+	size_t i;
+
+	h_start(&d, 24355, 24359, over);
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		snprintf(args, sizeof(args), "-H %s -p %d echo hi", hosts[i],
+		    d.port);
+		cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s: %s",
+		    args, out);
+		cr_assert_str_eq(out, "hi\n");
+		snprintf(args, sizeof(args), "-H %s%s%s:%d echo hi",
+		    hosts[i][0] == ':' ? "[" : "", hosts[i],
+		    hosts[i][0] == ':' ? "]" : "", d.port);
+		if (hosts[i][0] == '\'')	/* '[::1]' -> '[::1]':PORT */
+			snprintf(args, sizeof(args), "-H '[::1]:%d' echo hi",
+			    d.port);
+		cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s: %s",
+		    args, out);
+		cr_assert_str_eq(out, "hi\n");
+	}
+	snprintf(args, sizeof(args), "-H 127.0.0.1:%d -p %d echo hi", d.port,
+	    d.port);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 2);
+	snprintf(args, sizeof(args), "sockbin: -H 127.0.0.1:%d gives a port, "
+	    "and so does -p\n", d.port);
+	cr_assert_str_eq(out, args);
+	cr_assert_eq(run_client("-H '[::1' echo hi", out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "sockbin: -H '[::1': no ']' after the "
+	    "address\n");
+	cr_assert_eq(run_client("-H 127.0.0.1:99999 echo hi", out,
+	    sizeof(out)), 2);
+	cr_assert_str_eq(out, "sockbin: -H: '99999' is not a port (1-65535) "
+	    "or a range MIN-MAX\n");
+}
+
+/* Against the wrong raw service each command says so in words, names the
+ * service, and exits 2: nothing passes for a reply. */
+Test(client, wrong_raw_service_named)
+{
+	const char *const echo[] = { "server.service=echo", NULL };
+	const char *const mirror[] = { "server.service=mirror",
+	    "mirror.signature=!", NULL };
+	static const struct {
+		const char	*args, *said;
+	} echo_cases[] = {
+		{ "mirror abc", "mirror: the server at 127.0.0.1:%d runs the "
+		    "echo service (it sent the text back unchanged); mirror "
+		    "needs the session or mirror service\n" },
+		{ "upload %s/notes.txt", "upload: the server at 127.0.0.1:%d "
+		    "runs the echo service (it sent the text back unchanged); "
+		    "upload needs the session or upload service\n" },
+		{ "pingpong %s/exchange 1", "pingpong: the server at "
+		    "127.0.0.1:%d runs the echo service (it sent the text back "
+		    "unchanged); pingpong needs the pingpong service\n" },
+	};
+	struct h_daemon e, m;
+	char out[1024], args[PATH_MAX + 64], fmt[256], expect[512];
+	size_t i;
+
+	h_start(&e, 24360, 24364, echo);
+	write_file_in(e.dir, "notes.txt", "first line\nsecond\n");
+	write_file_in(e.dir, "exchange", "");
+	for (i = 0; i < sizeof(echo_cases) / sizeof(echo_cases[0]); i++) {
+		snprintf(fmt, sizeof(fmt), "-p %d %s", e.port,
+		    echo_cases[i].args);
+		snprintf(args, sizeof(args), fmt, e.dir);
+		cr_assert_eq(run_in(e.dir, NULL, args, out, sizeof(out)), 2,
+		    "%s: %s", args, out);
+		snprintf(fmt, sizeof(fmt), "sockbin: %s", echo_cases[i].said);
+		snprintf(expect, sizeof(expect), fmt, e.port);
+		cr_assert_str_eq(out, expect);
+	}
+	/* A palindrome cannot tell an echo from a mirror: taken. */
+	snprintf(args, sizeof(args), "-p %d mirror abba", e.port);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "abba\n");
+	h_start(&m, 24365, 24369, mirror);
+	snprintf(args, sizeof(args), "-p %d echo hello", m.port);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 2, "%s", out);
+	snprintf(expect, sizeof(expect), "sockbin: echo: the server at "
+	    "127.0.0.1:%d runs the mirror service (it sent the text back "
+	    "reversed); echo needs the session or echo service\n", m.port);
+	cr_assert_str_eq(out, expect);
+}
+
+/* A session server and a pingpong server on one range, as a lab runs
+ * them: each command finds its own, saying what it passed over. */
+Test(client, port_range_passes_over_other_services)
+{
+	const char *const echo[] = { "server.service=echo", NULL };
+	struct h_daemon s, p, e;
+	char out[1024], args[PATH_MAX + 64], over[PATH_MAX + 32], expect[256];
+	const char *pp[] = { "server.service=pingpong", over, NULL };
+
+	h_start(&s, 24370, 24370, session);
+	snprintf(over, sizeof(over), "pingpong.file=%s/exchange", s.dir);
+	write_file_in(s.dir, "exchange", "");
+	h_start(&e, 24371, 24371, echo);
+	h_start(&p, 24372, 24372, pp);
+	snprintf(args, sizeof(args), "-p 24370-24374 pingpong %s/exchange 1",
+	    s.dir);
+	cr_assert_eq(run_in(s.dir, NULL, args, out, sizeof(out)), 0, "%s",
+	    out);
+	cr_assert(strstr(out, "sockbin: 127.0.0.1 port 24370 runs the session "
+	    "service: skipped\nsockbin: 127.0.0.1 port 24371 runs the echo "
+	    "service (it sent the text back unchanged): skipped\n") != NULL,
+	    "%s", out);
+	cr_assert(strstr(out, "got _code3g, the file says 'pong'") != NULL,
+	    "%s", out);
+	/* mirror: the session server at the first port does it. */
+	cr_assert_eq(run_client("-p 24370-24374 mirror abc", out, sizeof(out)),
+	    0, "%s", out);
+	cr_assert_str_eq(out, "cba\n");
+	/* ident: nobody; every port's reason, status 2. */
+	cr_assert_eq(run_in(s.dir, NULL, "-p 24371-24374 ident", out,
+	    sizeof(out)), 2, "%s", out);
+	snprintf(expect, sizeof(expect), "sockbin: no server for ident on "
+	    "127.0.0.1 ports 24371-24374 (ident needs the session or ident "
+	    "service): 24371-24372 runs the echo, mirror, pingpong or upload "
+	    "service; 24373-24374 Connection refused\n");
+	cr_assert_str_eq(out, expect);
+}
+
+/* The configuration or --service says what the server runs: no 0.3 s wait
+ * for a greeting that a raw server never sends (five runs would take at
+ * least 1.5 s with it). */
+Test(client, known_service_is_not_sniffed)
+{
+	const char *const echo[] = { "server.service=echo", NULL };
+	struct h_daemon d, s;
+	char out[256], args[PATH_MAX + 64], cfg[PATH_MAX + 16], text[256];
+	long start;
+	int i;
+
+	h_start(&d, 24375, 24379, echo);
+	snprintf(cfg, sizeof(cfg), "%s/sockbin.ini", d.dir);
+	snprintf(text, sizeof(text), "[server]\nport = %d\nservice = echo\n",
+	    d.port);
+	write_file(cfg, text);
+	start = h_now_ms();
+	for (i = 0; i < 5; i++) {
+		if (i % 2)
+			snprintf(args, sizeof(args), "-c %s echo fast", cfg);
+		else
+			snprintf(args, sizeof(args), "--service echo -p %d "
+			    "echo fast", d.port);
+		cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s", out);
+		cr_assert_str_eq(out, "fast\n");
+	}
+	cr_assert_lt(h_now_ms() - start, 1500);
+	/* A greeting service named: its greeting is waited for as a reply. */
+	h_start(&s, 24376, 24379, session);
+	snprintf(args, sizeof(args), "--service session -p %d echo framed",
+	    s.port);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "framed\n");
 }
