@@ -205,6 +205,31 @@ class ClientPrompts(unittest.TestCase):
         t.expect("OK")
         self.assertEqual(t.status(), 0)
 
+    def test_port_given_host_not_asked(self):
+        # -p alone: the host is the default, not a question.
+        t = self.client("-p", str(self.port), "echo", "no question")
+        t.expect("no question")
+        self.assertNotIn(b"Server", t.seen)
+        self.assertEqual(t.status(), 0)
+
+    def test_host_with_port_given_nothing_asked(self):
+        t = self.client("-H", "127.0.0.1:%d" % self.port, "echo", "both")
+        t.expect("both")
+        self.assertNotIn(b"Server", t.seen)
+        self.assertEqual(t.status(), 0)
+
+    def test_options_after_the_command_on_a_terminal(self):
+        # The password still asked without echo, the options after the
+        # command taken as options.
+        t = self.client("register", "quinn", "-p", str(self.port))
+        t.expect("Password: ")
+        t.send("s3cret-pass\n")
+        t.expect("Password again: ")
+        t.send("s3cret-pass\n")
+        t.expect("registered quinn")
+        self.assertNotIn(b"Server", t.seen)
+        self.assertEqual(t.status(), 0)
+
     def test_no_questions_with_host_and_port_given(self):
         t = self.client("-H", "127.0.0.1", "-p", str(self.port), "echo", "quiet")
         t.expect("quiet")
