@@ -637,29 +637,32 @@ Test(client, options_after_the_command)
 /* getopt's own messages are off: every line says "sockbin:". */
 Test(client, option_errors_in_its_own_words)
 {
-	char out[512];
+	static const struct {
+		const char	*args, *said;
+	} cases[] = {
+		{ "-x echo hi", "unknown option '-x' (sockbin -h lists them)" },
+		{ "--bogus echo hi", "unknown option '--bogus' (sockbin -h "
+		    "lists them)" },
+		{ "status --bogus", "unknown option '--bogus' (sockbin -h "
+		    "lists them)" },
+		{ "status -p", "option -p needs a value" },
+		{ "", "no command given (sockbin -h lists them)" },
+		{ "--service ech echo hi", "--service: unknown service 'ech' "
+		    "(known: session echo mirror pingpong upload ident auth)" },
+		{ "-s echo mirror hi", "mirror: the server runs the echo "
+		    "service (--service); mirror needs the session or mirror "
+		    "service" },
+	};
+	char out[512], expect[512];
+	size_t i;
 
-	cr_assert_eq(run_client("-x echo hi", out, sizeof(out)), 2);
-	cr_assert_str_eq(out, "sockbin: unknown option '-x' (sockbin -h "
-	    "lists them)\n");
-	cr_assert_eq(run_client("--bogus echo hi", out, sizeof(out)), 2);
-	cr_assert_str_eq(out, "sockbin: unknown option '--bogus' (sockbin -h "
-	    "lists them)\n");
-	cr_assert_eq(run_client("status --bogus", out, sizeof(out)), 2);
-	cr_assert_str_eq(out, "sockbin: unknown option '--bogus' (sockbin -h "
-	    "lists them)\n");
-	cr_assert_eq(run_client("status -p", out, sizeof(out)), 2);
-	cr_assert_str_eq(out, "sockbin: option -p needs a value\n");
-	cr_assert_eq(run_client("", out, sizeof(out)), 2);
-	cr_assert_str_eq(out, "sockbin: no command given (sockbin -h lists "
-	    "them)\n");
-	cr_assert_eq(run_client("--service ech echo hi", out, sizeof(out)), 2);
-	cr_assert_str_eq(out, "sockbin: --service: unknown service 'ech' "
-	    "(known: session echo mirror pingpong upload ident auth)\n");
-	cr_assert_eq(run_client("-s echo mirror hi", out, sizeof(out)), 2);
-	cr_assert_str_eq(out, "sockbin: mirror: the server runs the echo "
-	    "service (--service); mirror needs the session or mirror "
-	    "service\n");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(run_client(cases[i].args, out, sizeof(out)), 2,
+		    "%s: %s", cases[i].args, out);
+		snprintf(expect, sizeof(expect), "sockbin: %s\n",
+		    cases[i].said);
+		cr_assert_str_eq(out, expect);
+	}
 }
 
 /* Hosts as the daemon prints them, and as people type them. */
