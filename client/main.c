@@ -293,7 +293,8 @@ main(int argc, char *argv[])
 	struct options o = { SOCKBIN_CONF, 0, NULL, NULL, NULL };
 	const struct command *cmd = NULL;
 	static struct client c;
-	char err_buf[PATH_MAX + 256], *text = NULL;
+	static char *text;	/* the words of a TEXT command, joined */
+	char err_buf[PATH_MAX + 256];
 	int n;
 	size_t k;
 
