@@ -308,8 +308,9 @@ send_wait(struct client *c, uint64_t until)
 static int
 send_report_end(struct client *c, const char *last)
 {
-	printf("the server ended the session%s%s\n", last ? ": " : "",
-	    last ? last : "");
+	fflush(stdout);
+	fprintf(stderr, "sockbin: the server ended the session%s%s\n",
+	    last ? ": " : "", last ? last : "");
 	link_close(c, "server ended the session");
 	return EXIT_LOST;
 }

@@ -565,8 +565,8 @@ Test(client, periodic_send_ended_by_the_server)
 	/* Ended before its duration: lost (4). */
 	cr_assert_eq(run_in(d.dir, NULL, "-p 21931-21939 send", out,
 	    sizeof(out)), 4, "%s", out);
-	cr_assert(strstr(out, "the server ended the session: ERR 408 timeout: "
-	    "session time is up\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "sockbin: the server ended the session: ERR 408 "
+	    "timeout: session time is up\n") != NULL, "%s", out);
 	/* Said once, not also as a reply. */
 	cr_assert_null(strstr(strstr(out, "ERR 408") + 1, "ERR 408"), "%s",
 	    out);
