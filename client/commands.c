@@ -353,9 +353,18 @@ cmd_send(struct client *c, int argc, char **argv)
 		} else {
 			link_send_line(c, msg);
 			if ((n = link_recv_line(c, reply, sizeof(reply),
-			    CLIENT_REPLY_MS)) < 0)
+			    CLIENT_REPLY_MS)) == -2)
+				errx(EXIT_LOST, "%s: no reply within %d s",
+				    c->server, CLIENT_REPLY_MS / 1000);
+			if (n < 0)
 				return send_report_end(c, NULL);
 			link_log_recv(c, reply, (size_t)n);
+			/* Not an echo or mirror server: the next port's, at
+			 * once. */
+			if (sent == 0 && client_check_raw(c, msg, reply)) {
+				next -= (uint64_t)c->cfg.interval * 1000;
+				continue;
+			}
 		}
 		/* The server's last word instead of a reply: said once. */
 		if (strncmp(reply, "ERR 408", 7) == 0 ||
