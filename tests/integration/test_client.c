@@ -794,6 +794,13 @@ Test(client, port_range_passes_over_other_services)
 	    "service): 24371-24372 runs the echo, mirror, pingpong or upload "
 	    "service; 24373-24374 Connection refused\n");
 	cr_assert_str_eq(out, expect);
+	/* send: a pingpong server answers its first message in its words. */
+	cr_assert_eq(run_in(s.dir, NULL, "-p 24372-24374 send", out,
+	    sizeof(out)), 2, "%s", out);
+	cr_assert_str_eq(out, "sockbin: no server for send on 127.0.0.1 ports "
+	    "24372-24374 (send needs the session, echo or mirror service): "
+	    "24372 runs the pingpong service (it asked for _code1g); "
+	    "24373-24374 Connection refused\n");
 }
 
 /* The configuration or --service says what the server runs: no 0.3 s wait
