@@ -50,15 +50,16 @@ client_refused(struct client *c, const char *reply)
 	return EXIT_REFUSED;
 }
 
-/* The first line of text, cut to fit buf. */
-static void
-first_line(const char *text, char *buf, size_t size)
+void
+client_first_line(const void *data, size_t len, char *buf, size_t size)
 {
-	size_t len = strcspn(text, "\n");
+	const char *nl = memchr(data, '\n', len);
 
+	if (nl != NULL)
+		len = (size_t)(nl - (const char *)data);
 	if (len >= size)
 		len = size - 1;
-	memcpy(buf, text, len);
+	memcpy(buf, data, len);
 	buf[len] = '\0';
 }
 
@@ -71,8 +72,8 @@ client_check_raw(struct client *c, const char *sent, const char *reply)
 
 	if (c->proto != PROTO_RAW)
 		return 0;
-	first_line(sent, s, sizeof(s));
-	first_line(reply, r, sizeof(r));
+	client_first_line(sent, strlen(sent), s, sizeof(s));
+	client_first_line(reply, strlen(reply), r, sizeof(r));
 	if ((service = guess_raw(s, r, &evidence)) == -1 ||
 	    (c->need & SVC(service)))
 		return 0;

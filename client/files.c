@@ -183,21 +183,6 @@ upload_raw(struct client *c, const unsigned char *data, size_t len,
 	link_log_recv(c, reply, (size_t)got);
 }
 
-/* The first line of the file, as text, cut to fit. */
-static void
-upload_first_line(const unsigned char *data, size_t len, char *buf,
-    size_t size)
-{
-	const unsigned char *nl = memchr(data, '\n', len);
-
-	if (nl != NULL)
-		len = (size_t)(nl - data);
-	if (len >= size)
-		len = size - 1;
-	memcpy(buf, data, len);
-	buf[len] = '\0';
-}
-
 int
 cmd_upload(struct client *c, int argc, char **argv)
 {
@@ -222,7 +207,7 @@ cmd_upload(struct client *c, int argc, char **argv)
 	if (c->proto == PROTO_RAW) {
 		/* A raw server that is not an upload server: the next port's,
 		 * told by its answer to the file's first line. */
-		upload_first_line(data, len, line, sizeof(line));
+		client_first_line(data, len, line, sizeof(line));
 		do
 			upload_raw(c, data, len, &p, reply, sizeof(reply));
 		while (client_check_raw(c, line, reply));

@@ -315,8 +315,8 @@ link_tell_skipped(struct client *c)
 			continue;
 		net_port_range(c->runs[i].lo, c->runs[i].hi, ports);
 		fprintf(stderr, "sockbin: %s port%s %s %s: skipped\n",
-		    c->cfg.host, c->runs[i].lo == c->runs[i].hi ? "" : "s", ports,
-		    c->runs[i].why);
+		    c->cfg.host, c->runs[i].lo == c->runs[i].hi ? "" : "s",
+		    ports, c->runs[i].why);
 	}
 	c->told = c->nruns;
 }
@@ -362,6 +362,7 @@ link_try(struct client *c, int from)
 	}
 	link_fail(c);
 }
+
 void
 link_open(struct client *c)
 {

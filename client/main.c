@@ -141,10 +141,13 @@ usage(void)
 	exit(0);
 }
 
-/* Options, getopt_long(3) with its own messages off: ours say "sockbin:"
+/*
+ * Options, getopt_long(3) with its own messages off: ours say "sockbin:"
  * like every other. in_order: stop at the first word that is not one (the
- * command); else take them anywhere, up to "--" (after the command).
- * Returns the index of the first word that is not an option. */
+ * command), and return its index. Else (after the command, argv[0]) take
+ * them anywhere up to "--", whatever POSIXLY_CORRECT says: the other words
+ * are moved to argv[1...], in order, and their number returned.
+ */
 static int
 main_options(struct client *c, struct options *o, int argc, char **argv,
     int in_order)
@@ -156,13 +159,17 @@ main_options(struct client *c, struct options *o, int argc, char **argv,
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int ch;
+	int ch, words = 0;
 
 	opterr = 0;
 	optind = 0;		/* a fresh scan (glibc), once per call */
+	/* "-": each word that is not an option comes back as option 1. */
 	while ((ch = getopt_long(argc, argv, in_order ? "+:c:hH:p:s:V" :
-	    ":c:hH:p:s:V", longopts, NULL)) != -1) {
+	    "-:c:hH:p:s:V", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 1:
+			argv[++words] = optarg;
+			break;
 		case 'c':
 			o->config_path = optarg;
 			o->explicit = 1;
@@ -195,20 +202,35 @@ main_options(struct client *c, struct options *o, int argc, char **argv,
 			    "lists them)", argv[optind - 1]);
 		}
 	}
-	return optind;
+	if (in_order)
+		return optind;
+	while (optind < argc)	/* after "--" */
+		argv[++words] = argv[optind++];
+	return words;
 }
 
-/* A host as people write it ("::1", "[::1]:65430", "host:65430") into
- * host and port ("" when it has none); what: where it came from. */
-static void
-main_split_host(const char *value, char *host, size_t hostlen, char *port,
-    size_t portlen, const char *what)
+/*
+ * A host as people write it ("::1", "[::1]:65430", "host:65430") into the
+ * configuration's host, and its port, if it has one, into its port: unless
+ * other (the key or option for the port) gives one too. what: where value
+ * came from. Returns 1 when value gave the port.
+ */
+static int
+main_take_host(struct client *c, const char *value, const char *what,
+    const char *other, int other_given)
 {
-	char e[600];
+	char host[sizeof(c->cfg.host)], port[sizeof(c->cfg.port)], e[600];
 
-	if (net_split_host_port(value, host, hostlen, port, portlen, e,
-	    sizeof(e)) == -1)
+	if (net_split_host_port(value, host, sizeof(host), port, sizeof(port),
+	    e, sizeof(e)) == -1)
 		errx(EXIT_USAGE, "%s %s", what, e);
+	if (port[0] != '\0' && other_given)
+		errx(EXIT_USAGE, "%s %s gives a port, and so does %s", what,
+		    value, other);
+	strlcpy(c->cfg.host, host, sizeof(c->cfg.host));
+	if (port[0] != '\0')
+		strlcpy(c->cfg.port, port, sizeof(c->cfg.port));
+	return port[0] != '\0';
 }
 
 /* The command line over the file; what is missing, asked on a terminal
@@ -216,36 +238,18 @@ main_split_host(const char *value, char *host, size_t hostlen, char *port,
 static void
 main_server(struct client *c, const struct options *o)
 {
-	char err_buf[PATH_MAX + 256], host[sizeof(c->cfg.host)], port[32];
+	char err_buf[PATH_MAX + 256];
 	const char *port_from = "[server] port";
 
 	if (client_config_load(c, o->config_path, o->explicit, err_buf,
 	    sizeof(err_buf)) == -1)
 		errx(EXIT_USAGE, "%s", err_buf);
-	if (c->cfg.host[0] != '\0') {
-		main_split_host(c->cfg.host, host, sizeof(host), port,
-		    sizeof(port), "[server] host");
-		if (port[0] != '\0' && c->cfg.port[0] != '\0')
-			errx(EXIT_USAGE, "[server] host %s gives a port, and so "
-			    "does [server] port", c->cfg.host);
-		strlcpy(c->cfg.host, host, sizeof(c->cfg.host));
-		if (port[0] != '\0') {
-			strlcpy(c->cfg.port, port, sizeof(c->cfg.port));
-			port_from = "[server] host";
-		}
-	}
-	if (o->host != NULL) {
-		main_split_host(o->host, host, sizeof(host), port,
-		    sizeof(port), "-H");
-		if (port[0] != '\0' && o->port != NULL)
-			errx(EXIT_USAGE, "-H %s gives a port, and so does -p",
-			    o->host);
-		strlcpy(c->cfg.host, host, sizeof(c->cfg.host));
-		if (port[0] != '\0') {
-			strlcpy(c->cfg.port, port, sizeof(c->cfg.port));
-			port_from = "-H";
-		}
-	}
+	if (c->cfg.host[0] != '\0' && main_take_host(c, c->cfg.host,
+	    "[server] host", "[server] port", c->cfg.port[0] != '\0'))
+		port_from = "[server] host";
+	if (o->host != NULL && main_take_host(c, o->host, "-H", "-p",
+	    o->port != NULL))
+		port_from = "-H";
 	if (o->port != NULL) {
 		strlcpy(c->cfg.port, o->port, sizeof(c->cfg.port));
 		port_from = "-p";
@@ -316,9 +320,8 @@ main(int argc, char *argv[])
 		argc = main_text(argc, argv, &text);
 		argv = &text;
 	} else {
-		n = main_options(&c, &o, argc, argv, 0);
-		argc -= n;
-		argv += n;
+		argc = main_options(&c, &o, argc, argv, 0);
+		argv++;
 	}
 	main_check_args(cmd, argc, argv);
 	main_server(&c, &o);

@@ -155,9 +155,14 @@ void	 link_log_data(struct client *, size_t len);
 
 /* commands.c: client_refused() prints an ERR reply and returns
  * EXIT_REFUSED; client_check_raw() passes over a raw server whose reply
- * to text shows it runs a service the command cannot use (link_next()). */
+ * to text shows it runs a service the command cannot use (link_next()):
+ * 1 when the link is now another server's, 0 when the reply will do;
+ * client_first_line() copies the first line of len bytes of data into buf
+ * as a string, cut to fit. */
 int	client_refused(struct client *, const char *reply);
 int	client_check_raw(struct client *, const char *sent, const char *reply);
+void	client_first_line(const void *data, size_t len, char *buf,
+	    size_t size);
 int	cmd_echo(struct client *, int argc, char **argv);
 int	cmd_mirror(struct client *, int argc, char **argv);
 int	cmd_chat(struct client *, int argc, char **argv);
