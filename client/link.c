@@ -26,22 +26,6 @@
 #define LINK_GREETING_MS	300	/* servers that greet do so at once */
 #define LINK_FRAME_MAX		(16 * 1024 * 1024)
 
-const char *
-link_proto_name(enum link_proto p)
-{
-	switch (p) {
-	case PROTO_SESSION:
-		return "session";
-	case PROTO_AUTH:
-		return "auth";
-	case PROTO_IDENT:
-		return "ident";
-	case PROTO_RAW:
-		break;
-	}
-	return "raw";
-}
-
 /* Wait for fd; 1 ready, 0 timed out. A signal does not cut the wait:
  * a reply on its way is worth having, whatever Ctrl-C asks next. */
 static int

@@ -140,7 +140,6 @@ void	prompt_password(struct client *, const char *question, char *buf,
 void	 link_open(struct client *);
 void	 link_next(struct client *, int service, const char *evidence);
 void	 link_close(struct client *, const char *reason);
-const char *link_proto_name(enum link_proto);
 void	 link_send(struct client *, const void *buf, size_t len,
 	    const char *logtext);
 void	 link_send_line(struct client *, const char *text);
