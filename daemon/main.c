@@ -83,13 +83,13 @@ usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 	    "usage: sockbind [-dhnV] [-c file] [-s service] [-p port|min-max]\n"
-	    "  -c file  configuration (default %s)\n"
-	    "  -s service  run this service, whatever the file says\n"
+	    "  -c file          configuration (default %s)\n"
+	    "  -s service       run this service, whatever the file says\n"
 	    "  -p port|min-max  bind in this range, whatever the file says\n"
-	    "  -d       run in the background as a daemon\n"
-	    "  -n       check the configuration and exit\n"
-	    "  -h       this help\n"
-	    "  -V       print the version\n", SOCKBIND_CONF);
+	    "  -d               run in the background as a daemon\n"
+	    "  -n               check the configuration and exit\n"
+	    "  -h               this help\n"
+	    "  -V               print the version\n", SOCKBIND_CONF);
 	exit(status);
 }
 
