@@ -1,6 +1,7 @@
 # sockbin -- a pre-fork TCP server daemon (sockbind) and its client (sockbin).
 #
 #   make run      install missing packages (as root), build, run on etc/sockbind.ini
+#                 (SERVICE=echo and PORT=N or MIN-MAX override the file)
 #   make test     the same set-up, then every test, then again under ASan+UBSan
 #   make          build build/sockbind and build/sockbin
 
@@ -81,10 +82,11 @@ $(INTEG): $(call obj,$(INTEG_SRC) $(SHARED_SRC))
 deps:
 	@sh scripts/deps.sh
 
+# make run SERVICE=echo PORT=7000: the command line's -s and -p.
 run: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p var
-	./$(SOCKBIND) -c etc/sockbind.ini
+	./$(SOCKBIND) -c etc/sockbind.ini$(if $(SERVICE), -s $(SERVICE))$(if $(PORT), -p $(PORT))
 
 # The lab's concurrency test: a pre-fork pool against an iterative server.
 demo: deps

@@ -21,8 +21,6 @@
 
 #include "client/sockbin.h"
 
-#define MASK(p)		(1u << (p))
-#define ACCOUNT_MASK	(MASK(PROTO_SESSION) | MASK(PROTO_AUTH))
 #define PASSWORD_MAX	1100	/* the server takes up to 1024 bytes */
 
 /*
@@ -117,7 +115,6 @@ cmd_ident(struct client *c, int argc, char **argv)
 	(void)argv;
 	if (argc != 0)
 		errx(EXIT_USAGE, "usage: sockbin ident");
-	client_require(c, "ident", MASK(PROTO_IDENT) | MASK(PROTO_SESSION));
 	if (isatty(STDIN_FILENO))
 		setvbuf(stdin, NULL, _IONBF, 0);
 	if (c->proto == PROTO_IDENT)
@@ -179,7 +176,6 @@ cmd_register(struct client *c, int argc, char **argv)
 
 	if (argc != 1)
 		errx(EXIT_USAGE, "usage: sockbin register USER");
-	client_require(c, "register", ACCOUNT_MASK);
 	prompt_password(c, "Password: ", pw, sizeof(pw));
 	if (!c->password_stdin) {
 		prompt_password(c, "Password again: ", again, sizeof(again));
@@ -229,6 +225,16 @@ token_load(struct client *c, char *token, size_t size)
 	token[strcspn(token, "\r\n")] = '\0';
 }
 
+/* resume and logout: the token is there, before any server is asked. */
+void
+account_need_token(struct client *c)
+{
+	char token[128];
+
+	token_load(c, token, sizeof(token));
+	sodium_memzero(token, sizeof(token));
+}
+
 int
 cmd_login(struct client *c, int argc, char **argv)
 {
@@ -239,7 +245,6 @@ cmd_login(struct client *c, int argc, char **argv)
 
 	if (argc != 1)
 		errx(EXIT_USAGE, "usage: sockbin login USER");
-	client_require(c, "login", ACCOUNT_MASK);
 	prompt_password(c, "Password: ", pw, sizeof(pw));
 	account_send(c, "LOGIN", argv[0], pw, reply, sizeof(reply));
 	sodium_memzero(pw, sizeof(pw));
@@ -286,7 +291,6 @@ cmd_resume(struct client *c, int argc, char **argv)
 	(void)argv;
 	if (argc != 0)
 		errx(EXIT_USAGE, "usage: sockbin resume");
-	client_require(c, "resume", ACCOUNT_MASK);
 	if ((r = account_resume(c, user, sizeof(user))) != 0)
 		return r;
 	link_close(c, "done");
@@ -303,7 +307,6 @@ cmd_logout(struct client *c, int argc, char **argv)
 	(void)argv;
 	if (argc != 0)
 		errx(EXIT_USAGE, "usage: sockbin logout");
-	client_require(c, "logout", ACCOUNT_MASK);
 	if ((r = account_resume(c, user, sizeof(user))) != 0)
 		return r;
 	if (link_request(c, "LOGOUT", reply, sizeof(reply)) == -1)

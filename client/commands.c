@@ -19,7 +19,6 @@
 #include "client/sockbin.h"
 #include "shared/timefmt.h"
 
-#define MASK(p)		(1u << (p))
 #define LINE_MAX_LEN	4096
 
 static volatile sig_atomic_t	interrupted;
@@ -44,38 +43,42 @@ catch_interrupt(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-void
-client_require(struct client *c, const char *command, unsigned mask)
-{
-	static const char *const need[] = {
-		[PROTO_RAW] = "a raw service",
-		[PROTO_IDENT] = "the ident service",
-		[PROTO_AUTH] = "the auth service",
-		[PROTO_SESSION] = "the session service",
-	};
-	char list[128] = "";
-	int p;
-
-	if (mask & MASK(c->proto))
-		return;
-	for (p = PROTO_RAW; p <= PROTO_SESSION; p++) {
-		if (!(mask & MASK(p)))
-			continue;
-		if (list[0] != '\0')
-			strlcat(list, " or ", sizeof(list));
-		strlcat(list, need[p], sizeof(list));
-	}
-	link_close(c, "wrong service");
-	errx(EXIT_USAGE, "%s: the server at %s runs the %s service; %s "
-	    "needs %s", command, c->server, link_proto_name(c->proto),
-	    command, list);
-}
-
 int
 client_refused(struct client *c, const char *reply)
 {
 	fprintf(stderr, "sockbin: %s: %s\n", c->server, reply);
 	return EXIT_REFUSED;
+}
+
+void
+client_first_line(const void *data, size_t len, char *buf, size_t size)
+{
+	const char *nl = memchr(data, '\n', len);
+
+	if (nl != NULL)
+		len = (size_t)(nl - (const char *)data);
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, data, len);
+	buf[len] = '\0';
+}
+
+int
+client_check_raw(struct client *c, const char *sent, const char *reply)
+{
+	char s[CLIENT_TEXT_MAX + 1], r[CLIENT_REPLY_MAX];
+	const char *evidence;
+	int service;
+
+	if (c->proto != PROTO_RAW)
+		return 0;
+	client_first_line(sent, strlen(sent), s, sizeof(s));
+	client_first_line(reply, strlen(reply), r, sizeof(r));
+	if ((service = guess_raw(s, r, &evidence)) == -1 ||
+	    (c->need & SVC(service)))
+		return 0;
+	link_next(c, service, evidence);
+	return 1;
 }
 
 /* Send text as a request (session) or as lines (raw); the reply into buf:
@@ -134,9 +137,11 @@ text_command(struct client *c, const char *verb, int argc, char **argv,
 	const char *text;
 
 	if (argc != 1)
-		errx(EXIT_USAGE, "usage: sockbin %s TEXT", argv[-1]);
-	client_require(c, argv[-1], MASK(PROTO_SESSION) | MASK(PROTO_RAW));
-	text_exchange(c, verb, argv[0], reply, sizeof(reply));
+		errx(EXIT_USAGE, "usage: sockbin %s TEXT", c->command);
+	/* A raw server that is not the one wanted: the next port's. */
+	do
+		text_exchange(c, verb, argv[0], reply, sizeof(reply));
+	while (client_check_raw(c, argv[0], reply));
 	link_close(c, "done");
 	/* A raw server's error is a line "ERR ...", unless it echoes. */
 	if ((text = reply_text(c, reply)) == NULL ||
@@ -173,7 +178,6 @@ cmd_status(struct client *c, int argc, char **argv)
 	(void)argv;
 	if (argc != 0)
 		errx(EXIT_USAGE, "usage: sockbin status");
-	client_require(c, "status", MASK(PROTO_SESSION));
 	if (link_request(c, "STATUS", reply, sizeof(reply)) == -1)
 		errx(EXIT_LOST, "%s closed the connection", c->server);
 	link_close(c, "done");
@@ -305,8 +309,9 @@ send_wait(struct client *c, uint64_t until)
 static int
 send_report_end(struct client *c, const char *last)
 {
-	printf("the server ended the session%s%s\n", last ? ": " : "",
-	    last ? last : "");
+	fflush(stdout);
+	fprintf(stderr, "sockbin: the server ended the session%s%s\n",
+	    last ? ": " : "", last ? last : "");
 	link_close(c, "server ended the session");
 	return EXIT_LOST;
 }
@@ -323,7 +328,6 @@ cmd_send(struct client *c, int argc, char **argv)
 	(void)argv;
 	if (argc != 0)
 		errx(EXIT_USAGE, "usage: sockbin send");
-	client_require(c, "send", MASK(PROTO_SESSION) | MASK(PROTO_RAW));
 	catch_interrupt();
 	end = start + (uint64_t)c->cfg.duration * 1000;
 	if (c->proto == PROTO_SESSION && asprintf(&req, "MIRROR %s", msg) == -1)
@@ -350,21 +354,32 @@ cmd_send(struct client *c, int argc, char **argv)
 		} else {
 			link_send_line(c, msg);
 			if ((n = link_recv_line(c, reply, sizeof(reply),
-			    CLIENT_REPLY_MS)) < 0)
+			    CLIENT_REPLY_MS)) == -2)
+				errx(EXIT_LOST, "%s: no reply within %d s",
+				    c->server, CLIENT_REPLY_MS / 1000);
+			if (n < 0)
 				return send_report_end(c, NULL);
 			link_log_recv(c, reply, (size_t)n);
+			/* Not an echo or mirror server: the next port's, at
+			 * once. */
+			if (sent == 0 && client_check_raw(c, msg, reply)) {
+				next -= (uint64_t)c->cfg.interval * 1000;
+				continue;
+			}
+		}
+		/* The server's last word instead of a reply: said once. */
+		if (strncmp(reply, "ERR 408", 7) == 0 ||
+		    strncmp(reply, "ERR timeout", 11) == 0 ||
+		    strncmp(reply, "ERR 503", 7) == 0 ||
+		    strncmp(reply, "ERR shutdown", 12) == 0) {
+			free(req);
+			return send_report_end(c, reply);
 		}
 		sent++;
 		timefmt_now(stamp);
 		printf("%s %s\n", stamp, reply_text(c, reply) ?
 		    reply_text(c, reply) : reply);
 		fflush(stdout);
-		if (strncmp(reply, "ERR 408", 7) == 0 ||
-		    strncmp(reply, "ERR timeout", 11) == 0 ||
-		    strncmp(reply, "ERR 503", 7) == 0) {
-			free(req);
-			return send_report_end(c, reply);
-		}
 	}
 	/* Cleanly, Ctrl-C or not: say goodbye where the protocol has it. */
 	if (c->proto == PROTO_SESSION)

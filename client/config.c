@@ -1,4 +1,4 @@
-/* config.c -- sockbin's configuration: keys, defaults, the port range. */
+/* config.c -- sockbin's configuration: keys, defaults, checks. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,10 +16,20 @@ client_check_port(const char *value, char *why, size_t whylen)
 {
 	int lo, hi;
 
-	if (value[0] == '\0' || client_parse_ports(value, &lo, &hi) == 0)
+	if (value[0] == '\0' || net_parse_ports(value, &lo, &hi) == 0)
 		return 0;
 	snprintf(why, whylen, "'%s' is not a port (1-65535) or a range "
 	    "MIN-MAX", value);
+	return -1;
+}
+
+int
+client_check_service(const char *value, char *why, size_t whylen)
+{
+	if (value[0] == '\0' || guess_find(value) != -1)
+		return 0;
+	snprintf(why, whylen, "unknown service '%s' (known: session echo "
+	    "mirror pingpong upload ident auth)", value);
 	return -1;
 }
 
@@ -27,6 +37,8 @@ client_check_port(const char *value, char *why, size_t whylen)
 const struct conf_key client_keys[] = {
 	K("server", "host", CONF_STR, "", 0, 0, host, NULL),
 	K("server", "port", CONF_STR, "", 0, 0, port, client_check_port),
+	K("server", "service", CONF_STR, "", 0, 0, service,
+	    client_check_service),
 	K("client", "message", CONF_STR, "hello from sockbin", 0, 0, message,
 	    conf_check_utf8),
 	K("client", "interval", CONF_INT, "1", 1, 3600, interval, NULL),
@@ -35,25 +47,6 @@ const struct conf_key client_keys[] = {
 	K("client", "token_file", CONF_PATH, "", 0, 0, token_file, NULL),
 };
 const size_t client_nkeys = sizeof(client_keys) / sizeof(client_keys[0]);
-
-int
-client_parse_ports(const char *s, int *lo, int *hi)
-{
-	char *end;
-	long a, b;
-
-	errno = 0;
-	a = strtol(s, &end, 10);
-	b = a;
-	if (end != s && *end == '-')
-		b = strtol(end + 1, &end, 10);
-	if (end == s || *end != '\0' || errno != 0 || a < 1 || b > 65535 ||
-	    a > b)
-		return -1;
-	*lo = (int)a;
-	*hi = (int)b;
-	return 0;
-}
 
 /* "" becomes ~/NAME: the user's own file, wherever sockbin runs. */
 static void

@@ -20,7 +20,6 @@
 #include "client/sockbin.h"
 #include "shared/timefmt.h"
 
-#define MASK(p)		(1u << (p))
 #define UPLOAD_CHUNK	65536
 #define BAR_WIDTH	30
 
@@ -92,6 +91,11 @@ upload_verify(struct client *c, const char *reply, int session, size_t len,
 
 	n = sscanf(reply, session ? "OK stored %511s %llu %79s" :
 	    "OK %511s %llu %79s", name, &size, sha);
+	if (n != 3 && strncmp(reply, "ERR", 3) != 0) {
+		fprintf(stderr, "sockbin: %s: not the reply of an upload server "
+		    "(OK NAME SIZE SHA-256): %s\n", c->server, reply);
+		return EXIT_REFUSED;
+	}
 	if (n != 3)
 		return client_refused(c, reply);
 	if (size != len || strcasecmp(sha, hex) != 0) {
@@ -182,7 +186,7 @@ upload_raw(struct client *c, const unsigned char *data, size_t len,
 int
 cmd_upload(struct client *c, int argc, char **argv)
 {
-	char hex[65], reply[1024], *path, *base, *s;
+	char hex[65], reply[1024], line[1024], *path, *base, *s;
 	struct progress p = { isatty(STDERR_FILENO), 0, 0, 0 };
 	unsigned char *data;
 	size_t len, max;
@@ -190,7 +194,6 @@ cmd_upload(struct client *c, int argc, char **argv)
 
 	if (argc != 1)
 		errx(EXIT_USAGE, "usage: sockbin upload FILE");
-	client_require(c, "upload", MASK(PROTO_SESSION) | MASK(PROTO_RAW));
 	data = file_read(argv[0], 0, &len, hex);
 	p.total = len;
 	p.started_ms = timefmt_mono_ms();
@@ -201,9 +204,14 @@ cmd_upload(struct client *c, int argc, char **argv)
 	 * spaces into '_' anyway (PROTOCOL 1.4). */
 	for (s = base; (s = strchr(s, ' ')) != NULL; s++)
 		*s = '_';
-	if (c->proto == PROTO_RAW)
-		upload_raw(c, data, len, &p, reply, sizeof(reply));
-	else {
+	if (c->proto == PROTO_RAW) {
+		/* A raw server that is not an upload server: the next port's,
+		 * told by its answer to the file's first line. */
+		client_first_line(data, len, line, sizeof(line));
+		do
+			upload_raw(c, data, len, &p, reply, sizeof(reply));
+		while (client_check_raw(c, line, reply));
+	} else {
 		/* A server whose max_frame is under our frames: once more,
 		 * on a new connection (that one is closed), in its size. */
 		if (upload_session(c, base, data, len, hex, UPLOAD_CHUNK, &p,
@@ -265,9 +273,10 @@ pingpong_answer(struct client *c, char *buf, size_t size)
 		have += (size_t)n;
 	}
 	buf[have] = '\0';
-	if (strcmp(buf, "_code3g") == 0) {
+	/* An echo server sends our code words back, with no line end. */
+	if (strcmp(buf, "_code3g") == 0 || strcmp(buf, "_code1g") == 0) {
 		link_log_recv(c, buf, have);
-		return 0;
+		return strcmp(buf, "_code3g") == 0 ? 0 : -1;
 	}
 	/* An error line: take the rest of it. */
 	n = link_recv_line(c, buf + have, size - have, CLIENT_REPLY_MS);
@@ -289,7 +298,6 @@ cmd_pingpong(struct client *c, int argc, char **argv)
 	if (*argv[1] == '\0' || *end != '\0' || rounds < 1 || rounds > 1000000)
 		errx(EXIT_USAGE, "pingpong: ROUNDS must be 1-1000000, not "
 		    "'%s'", argv[1]);
-	client_require(c, "pingpong", MASK(PROTO_RAW));
 	for (i = 1; i <= rounds; i++) {
 		/* Hold the file, write our part, release it. */
 		link_send(c, "_code1g", 7, NULL);
@@ -297,6 +305,14 @@ cmd_pingpong(struct client *c, int argc, char **argv)
 		file_write(argv[0], data);
 		link_send(c, "_code2g", 7, NULL);
 		if (pingpong_answer(c, answer, sizeof(answer)) == -1) {
+			/* Not a pingpong server: the next port's, from the
+			 * first round. A mirror has reversed the code words,
+			 * one burst or two. */
+			if (client_check_raw(c, "_code1g", answer) ||
+			    client_check_raw(c, "_code1g_code2g", answer)) {
+				i = 0;
+				continue;
+			}
 			link_close(c, "refused");
 			return client_refused(c, answer);
 		}

@@ -26,22 +26,6 @@
 #define LINK_GREETING_MS	300	/* servers that greet do so at once */
 #define LINK_FRAME_MAX		(16 * 1024 * 1024)
 
-const char *
-link_proto_name(enum link_proto p)
-{
-	switch (p) {
-	case PROTO_SESSION:
-		return "session";
-	case PROTO_AUTH:
-		return "auth";
-	case PROTO_IDENT:
-		return "ident";
-	case PROTO_RAW:
-		break;
-	}
-	return "raw";
-}
-
 /* Wait for fd; 1 ready, 0 timed out. A signal does not cut the wait:
  * a reply on its way is worth having, whatever Ctrl-C asks next. */
 static int
@@ -128,7 +112,12 @@ fail:
 	return -1;
 }
 
-/* Learn the protocol from what the server says first, if anything. */
+/*
+ * Learn the protocol from what the server says first, if anything: the
+ * servers that greet do so at once. A service named by the configuration
+ * or --service is not sniffed for: a raw one is not waited for, and the
+ * greeting of the others is waited for as long as any reply.
+ */
 static void
 link_greeting(struct client *c)
 {
@@ -136,10 +125,22 @@ link_greeting(struct client *c)
 	uint32_t len;
 	char *text;
 	ssize_t n;
+	int ms = LINK_GREETING_MS;
 
 	c->proto = PROTO_RAW;
-	if (!link_wait(c->fd, POLLIN, LINK_GREETING_MS))
+	c->greeting[0] = '\0';
+	if (c->service >= 0) {
+		if (guess_proto(c->service) == PROTO_RAW)
+			return;
+		ms = CLIENT_REPLY_MS;
+	}
+	if (!link_wait(c->fd, POLLIN, ms)) {
+		if (c->service >= 0)
+			errx(EXIT_LOST, "%s: no greeting within %d s from the "
+			    "%s service", c->server, ms / 1000,
+			    guess_name(c->service));
 		return;
+	}
 	if ((n = recv(c->fd, &first, 1, MSG_PEEK)) <= 0)
 		errx(EXIT_LOST, "%s closed the connection at once", c->server);
 	if (first == 0) {
@@ -160,6 +161,86 @@ link_greeting(struct client *c)
 	link_log_recv(c, c->greeting, strlen(c->greeting));
 }
 
+/* The services the server of the link may run, from what it said. */
+static unsigned
+link_possible(const struct client *c)
+{
+	switch (c->proto) {
+	case PROTO_SESSION:
+		return SVC(SVC_SESSION);
+	case PROTO_AUTH:
+		return SVC(SVC_AUTH);
+	case PROTO_IDENT:
+		return SVC(SVC_IDENT);
+	case PROTO_RAW:
+		break;
+	}
+	return c->service >= 0 ? SVC(c->service) : SVC_RAW;
+}
+
+/* A port passed over: runs of ports with the same reason are one. */
+static void
+link_passed(struct client *c, int port, int wrong, const char *why)
+{
+	struct link_run *r = c->nruns ? &c->runs[c->nruns - 1] : NULL;
+
+	if (r != NULL && r->hi == port - 1 && r->wrong == wrong &&
+	    strcmp(r->why, why) == 0) {
+		r->hi = port;
+		return;
+	}
+	if (c->nruns == LINK_RUNS) {
+		c->more_runs++;
+		return;
+	}
+	r = &c->runs[c->nruns++];
+	r->lo = r->hi = port;
+	r->wrong = wrong;
+	strlcpy(r->why, why, sizeof(r->why));
+}
+
+/* Nobody to talk to: every port's reason, in one line. */
+static void __attribute__((noreturn))
+link_fail(struct client *c)
+{
+	char range[NET_PORTRANGELEN], ports[NET_PORTRANGELEN], need[128];
+	char line[1024];
+	int i, wrong = 0;
+
+	for (i = 0; i < c->nruns; i++)
+		wrong |= c->runs[i].wrong;
+	net_port_range(c->port_min, c->port_max, range);
+	if (c->nruns == 1 && !wrong) {
+		log_event("connect_failed", "host=%s ports=%s reason=\"%s\"",
+		    c->cfg.host, range, c->runs[0].why);
+		errx(EXIT_NOSERVER, "no server on %s port%s %s: %s",
+		    c->cfg.host, c->port_min == c->port_max ? "" : "s", range,
+		    c->runs[0].why);
+	}
+	guess_names(c->need, need, sizeof(need));
+	if (c->nruns == 1 && c->runs[0].lo == c->runs[0].hi && wrong &&
+	    c->more_runs == 0) {
+		log_event("wrong_service", "server=%s reason=\"%s\"",
+		    c->server, c->runs[0].why);
+		errx(EXIT_USAGE, "%s: the server at %s %s; %s needs %s",
+		    c->command, c->server, c->runs[0].why, c->command, need);
+	}
+	snprintf(line, sizeof(line), "no server for %s on %s port%s %s (%s "
+	    "needs %s):", c->command, c->cfg.host,
+	    c->port_min == c->port_max ? "" : "s", range, c->command, need);
+	for (i = 0; i < c->nruns; i++) {
+		net_port_range(c->runs[i].lo, c->runs[i].hi, ports);
+		snprintf(line + strlen(line), sizeof(line) - strlen(line),
+		    "%s %s %s", i ? ";" : "", ports, c->runs[i].why);
+	}
+	if (c->more_runs > 0)
+		snprintf(line + strlen(line), sizeof(line) - strlen(line),
+		    "; and %d more", c->more_runs);
+	log_text("connect_failed", line, strlen(line), "host=%s ports=%s",
+	    c->cfg.host, range);
+	errx(wrong ? EXIT_USAGE : EXIT_NOSERVER, "%s", line);
+}
+
 /* The client that is connected: a command that exits on an error (errx)
  * still logs its disconnect. */
 static struct client	*link_current;
@@ -171,41 +252,13 @@ link_at_exit(void)
 		link_close(link_current, "client exit");
 }
 
-void
-link_open(struct client *c)
+/* Connected to c->port: take the greeting, if any. */
+static void
+link_start(struct client *c)
 {
-	struct addrinfo hints, *res, *ai;
 	struct sockaddr_storage ss;
 	socklen_t sslen = sizeof(ss);
-	char service[8], range[NET_PORTRANGELEN];
-	int port, r, saved = ECONNREFUSED;
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	c->fd = -1;
-	for (port = c->port_min; port <= c->port_max && c->fd == -1; port++) {
-		snprintf(service, sizeof(service), "%d", port);
-		if ((r = getaddrinfo(c->cfg.host, service, &hints, &res)) !=
-		    0) {
-			log_event("connect_failed", "host=%s reason=\"%s\"",
-			    c->cfg.host, gai_strerror(r));
-			errx(EXIT_NOSERVER, "%s: %s", c->cfg.host,
-			    gai_strerror(r));
-		}
-		for (ai = res; ai != NULL && c->fd == -1; ai = ai->ai_next)
-			if ((c->fd = link_connect(ai)) == -1)
-				saved = errno;
-		freeaddrinfo(res);
-	}
-	if (c->fd == -1) {
-		net_port_range(c->port_min, c->port_max, range);
-		log_event("connect_failed", "host=%s ports=%s reason=\"%s\"",
-		    c->cfg.host, range, strerror(saved));
-		errx(EXIT_NOSERVER, "no server on %s port%s %s: %s",
-		    c->cfg.host, c->port_min == c->port_max ? "" : "s", range,
-		    strerror(saved));
-	}
 	getpeername(c->fd, (struct sockaddr *)&ss, &sslen);
 	net_addr_str((struct sockaddr *)&ss, c->server, sizeof(c->server));
 	c->io.ctx = c;
@@ -218,6 +271,94 @@ link_open(struct client *c)
 		atexit(link_at_exit);
 	link_current = c;
 	link_greeting(c);
+}
+
+/* The server of the link runs a service the command cannot use. */
+static void
+link_skip(struct client *c, unsigned services, const char *evidence)
+{
+	char names[96], why[sizeof(c->runs[0].why)];
+
+	guess_names(services, names, sizeof(names));
+	snprintf(why, sizeof(why), "runs %s%s%s%s", names,
+	    evidence ? " (" : "", evidence ? evidence : "",
+	    evidence ? ")" : "");
+	link_passed(c, c->port, 1, why);
+	link_close(c, "wrong service");
+}
+
+/* Found, after passing over servers of other services: say so. */
+static void
+link_tell_skipped(struct client *c)
+{
+	char ports[NET_PORTRANGELEN];
+	int i;
+
+	for (i = c->told; i < c->nruns; i++) {
+		if (!c->runs[i].wrong)
+			continue;
+		net_port_range(c->runs[i].lo, c->runs[i].hi, ports);
+		fprintf(stderr, "sockbin: %s port%s %s %s: skipped\n",
+		    c->cfg.host, c->runs[i].lo == c->runs[i].hi ? "" : "s",
+		    ports, c->runs[i].why);
+	}
+	c->told = c->nruns;
+}
+
+/* The first port from "from" on whose server can do the command. */
+static void
+link_try(struct client *c, int from)
+{
+	struct addrinfo hints, *res, *ai;
+	char service[8];
+	unsigned possible;
+	int r, saved;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	for (c->port = from; c->port <= c->port_max; c->port++) {
+		snprintf(service, sizeof(service), "%d", c->port);
+		if ((r = getaddrinfo(c->cfg.host, service, &hints, &res)) !=
+		    0) {
+			log_event("connect_failed", "host=%s reason=\"%s\"",
+			    c->cfg.host, gai_strerror(r));
+			errx(EXIT_NOSERVER, "%s: %s", c->cfg.host,
+			    gai_strerror(r));
+		}
+		saved = ECONNREFUSED;
+		c->fd = -1;
+		for (ai = res; ai != NULL && c->fd == -1; ai = ai->ai_next)
+			if ((c->fd = link_connect(ai)) == -1)
+				saved = errno;
+		freeaddrinfo(res);
+		if (c->fd == -1) {
+			link_passed(c, c->port, 0, strerror(saved));
+			continue;
+		}
+		link_start(c);
+		possible = link_possible(c);
+		if (possible & c->need) {
+			link_tell_skipped(c);
+			return;
+		}
+		link_skip(c, possible, NULL);
+	}
+	link_fail(c);
+}
+
+void
+link_open(struct client *c)
+{
+	c->nruns = c->more_runs = c->told = 0;
+	link_try(c, c->port_min);
+}
+
+void
+link_next(struct client *c, int service, const char *evidence)
+{
+	link_skip(c, SVC(service), evidence);
+	link_try(c, c->port + 1);
 }
 
 void

@@ -79,13 +79,15 @@ prompt_host_syntax(const char *s)
 	return NULL;
 }
 
+/* A host as for -H: with ":PORT" (or "[ADDR]:PORT") it answers the port
+ * question too. */
 static int
-prompt_host(char *host, size_t size)
+prompt_host(char *host, size_t size, char *port, size_t portsize)
 {
 	struct addrinfo hints, *res;
-	char answer[300];
+	char answer[300], name[300], p[64], e[700];
 	const char *why;
-	int r;
+	int r, lo, hi;
 
 	for (;;) {
 		if (prompt_line("Server host [" DEFAULT_HOST "]: ", answer,
@@ -94,20 +96,31 @@ prompt_host(char *host, size_t size)
 		prompt_trim(answer);
 		if (answer[0] == '\0')
 			strlcpy(answer, DEFAULT_HOST, sizeof(answer));
-		if ((why = prompt_host_syntax(answer)) != NULL) {
-			fprintf(stderr, "'%s' will not do: %s.\n", answer,
-			    why);
+		if (net_split_host_port(answer, name, sizeof(name), p,
+		    sizeof(p), e, sizeof(e)) == -1) {
+			fprintf(stderr, "%s.\n", e);
+			continue;
+		}
+		if (p[0] != '\0' && net_parse_ports(p, &lo, &hi) == -1) {
+			fprintf(stderr, "'%s' will not do: a port is 1-65535, "
+			    "or a range MIN-MAX.\n", p);
+			continue;
+		}
+		if ((why = prompt_host_syntax(name)) != NULL) {
+			fprintf(stderr, "'%s' will not do: %s.\n", name, why);
 			continue;
 		}
 		memset(&hints, 0, sizeof(hints));
 		hints.ai_socktype = SOCK_STREAM;
-		if ((r = getaddrinfo(answer, NULL, &hints, &res)) != 0) {
-			fprintf(stderr, "'%s' will not do: %s.\n", answer,
+		if ((r = getaddrinfo(name, NULL, &hints, &res)) != 0) {
+			fprintf(stderr, "'%s' will not do: %s.\n", name,
 			    gai_strerror(r));
 			continue;
 		}
 		freeaddrinfo(res);
-		strlcpy(host, answer, size);
+		strlcpy(host, name, size);
+		if (p[0] != '\0')
+			strlcpy(port, p, portsize);
 		return 0;
 	}
 }
@@ -125,7 +138,7 @@ prompt_port(char *port, size_t size)
 		prompt_trim(answer);
 		if (answer[0] == '\0')
 			strlcpy(answer, DEFAULT_PORTS, sizeof(answer));
-		if (client_parse_ports(answer, &lo, &hi) == 0) {
+		if (net_parse_ports(answer, &lo, &hi) == 0) {
 			strlcpy(port, answer, size);
 			return 0;
 		}
@@ -138,7 +151,8 @@ int
 prompt_server(struct client *c)
 {
 	if (c->cfg.host[0] == '\0' &&
-	    prompt_host(c->cfg.host, sizeof(c->cfg.host)) == -1)
+	    prompt_host(c->cfg.host, sizeof(c->cfg.host), c->cfg.port,
+	    sizeof(c->cfg.port)) == -1)
 		return -1;
 	if (c->cfg.port[0] == '\0' &&
 	    prompt_port(c->cfg.port, sizeof(c->cfg.port)) == -1)

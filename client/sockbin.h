@@ -1,13 +1,15 @@
 /*
  * sockbin.h -- the client of sockbind: what its modules share.
  *
- * A run: options and config (config.c), questions on a terminal for what is
- * missing (prompt.c), a link to the first port of the range where a server
- * answers (link.c), then one command (commands.c, account.c, files.c).
- * The link finds out which protocol the server speaks from its first words:
- * a session server greets with a frame, an auth server with a line, an
- * ident server asks a question; echo, mirror, pingpong and upload servers
- * say nothing until spoken to.
+ * A run: options and config (main.c, config.c), questions on a terminal for
+ * what is missing (prompt.c), a link to the first port of the range where a
+ * server of a service the command can use answers (link.c), then one
+ * command (commands.c, account.c, files.c).
+ * The link finds out which protocol the server speaks from its first words
+ * (unless the configuration or --service says): a session server greets
+ * with a frame, an auth server with a line, an ident server asks a
+ * question; echo, mirror, pingpong and upload servers say nothing until
+ * spoken to, and are told apart by their answer (guess.c).
  */
 #ifndef SOCKBIN_CLIENT_H
 #define SOCKBIN_CLIENT_H
@@ -38,6 +40,7 @@ struct client_config {
 	/* [server] */
 	char	host[256];		/* "" : not given */
 	char	port[32];		/* "N", "MIN-MAX", or "" */
+	char	service[16];		/* "" : found out from the server */
 	/* [client] */
 	char	message[1024];
 	int	interval;
@@ -53,13 +56,43 @@ enum link_proto {
 	PROTO_SESSION,		/* frames */
 };
 
+/* The services a server may run (guess.c), as bits of a mask. */
+enum client_service {
+	SVC_SESSION,
+	SVC_ECHO,
+	SVC_MIRROR,
+	SVC_PINGPONG,
+	SVC_UPLOAD,
+	SVC_IDENT,
+	SVC_AUTH,
+	SVC_COUNT
+};
+#define SVC(s)		(1u << (s))
+#define SVC_RAW		(SVC(SVC_ECHO) | SVC(SVC_MIRROR) | SVC(SVC_PINGPONG) | \
+			    SVC(SVC_UPLOAD))
+#define SVC_ALL		(SVC(SVC_COUNT) - 1)
+
+/* Ports passed over, with the same reason for a run of them. */
+#define LINK_RUNS	8
+struct link_run {
+	int	lo, hi;
+	int	wrong;			/* a server of another service */
+	char	why[160];
+};
+
 struct client {
 	struct client_config	 cfg;
 	const char		*config_path;
+	const char		*command;
+	unsigned		 need;		/* services it works with */
+	int			 service;	/* known: SVC_..., else -1 */
 	int			 password_stdin;
 	int			 port_min, port_max;
 	/* The link. */
 	int			 fd;
+	int			 port;		/* the one tried last */
+	struct link_run		 runs[LINK_RUNS];
+	int			 nruns, more_runs, told;
 	enum link_proto		 proto;
 	char			 server[NET_ADDRSTRLEN];
 	char			 greeting[512];	/* the server's first words */
@@ -74,7 +107,18 @@ extern const struct conf_key	client_keys[];
 extern const size_t		client_nkeys;
 int	client_config_load(struct client *, const char *path, int explicit,
 	    char *err, size_t errlen);
-int	client_parse_ports(const char *s, int *lo, int *hi);
+int	client_check_service(const char *value, char *why, size_t whylen);
+
+/* guess.c: guess_find() is the service of that name, or -1;
+ * guess_names() writes "the echo or session service" for a mask;
+ * guess_raw() tells a raw server from its first reply line to text whose
+ * first line was sent: the service, or -1 when the reply could come from
+ * any (*evidence: why, in words). */
+int	 guess_find(const char *name);
+const char *guess_name(int service);
+enum link_proto guess_proto(int service);
+void	 guess_names(unsigned mask, char *buf, size_t size);
+int	 guess_raw(const char *sent, const char *reply, const char **evidence);
 
 /* prompt.c: ask on a terminal; 0, or -1 at end of input. */
 int	prompt_server(struct client *);
@@ -82,15 +126,20 @@ int	prompt_line(const char *question, char *buf, size_t size);
 void	prompt_password(struct client *, const char *question, char *buf,
 	    size_t size);
 
-/* link.c: exits with EXIT_NOSERVER or EXIT_LOST on failure; a link still
- * open at exit logs its disconnect ("client exit"). The
+/* link.c: link_open() connects to the first port of the range whose server
+ * runs a service of c->need; link_next() passes over the server of the
+ * link, which turned out to run service (its answer told, evidence says
+ * how), and goes on to the next port. Both exit with EXIT_NOSERVER, or
+ * EXIT_USAGE when only servers of other services answered, naming every
+ * port's reason, or EXIT_LOST; a link still open at exit logs its
+ * disconnect ("client exit"). The
  * receiving functions return -1 when the server closed the connection
  * (link_recv_line() and link_recv_some() also -2 on a timeout), and
  * link_request()/link_recv_reply() take one reply: a frame from a session
  * server, a line from the others. */
 void	 link_open(struct client *);
+void	 link_next(struct client *, int service, const char *evidence);
 void	 link_close(struct client *, const char *reason);
-const char *link_proto_name(enum link_proto);
 void	 link_send(struct client *, const void *buf, size_t len,
 	    const char *logtext);
 void	 link_send_line(struct client *, const char *text);
@@ -103,11 +152,16 @@ void	 link_log_recv(struct client *, const char *text, size_t len);
 void	 link_log_send(struct client *, const char *text, size_t len);
 void	 link_log_data(struct client *, size_t len);
 
-/* commands.c: client_require() ends the run unless the server speaks one
- * of the protocols in mask (1 << PROTO_...); client_refused() prints an ERR
- * reply and returns EXIT_REFUSED. */
-void	client_require(struct client *, const char *command, unsigned mask);
+/* commands.c: client_refused() prints an ERR reply and returns
+ * EXIT_REFUSED; client_check_raw() passes over a raw server whose reply
+ * to text shows it runs a service the command cannot use (link_next()):
+ * 1 when the link is now another server's, 0 when the reply will do;
+ * client_first_line() copies the first line of len bytes of data into buf
+ * as a string, cut to fit. */
 int	client_refused(struct client *, const char *reply);
+int	client_check_raw(struct client *, const char *sent, const char *reply);
+void	client_first_line(const void *data, size_t len, char *buf,
+	    size_t size);
 int	cmd_echo(struct client *, int argc, char **argv);
 int	cmd_mirror(struct client *, int argc, char **argv);
 int	cmd_chat(struct client *, int argc, char **argv);
@@ -123,6 +177,7 @@ int	cmd_ident(struct client *, int argc, char **argv);
 int	cmd_register(struct client *, int argc, char **argv);
 int	cmd_login(struct client *, int argc, char **argv);
 int	cmd_resume(struct client *, int argc, char **argv);
+void	account_need_token(struct client *);
 int	cmd_logout(struct client *, int argc, char **argv);
 
 #endif

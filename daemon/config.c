@@ -110,6 +110,34 @@ const struct conf_key config_keys[] = {
 };
 const size_t config_nkeys = sizeof(config_keys) / sizeof(config_keys[0]);
 
+/* The command line's -s and -p: "" and 0 when not given. */
+static struct {
+	char	service[sizeof(((struct config *)0)->service)];
+	int	port_min, port_max;
+} overrides;
+
+int
+config_override(const char *service, const char *ports, char *err,
+    size_t errlen)
+{
+	char why[256];
+
+	if (service != NULL) {
+		if (service_check_name(service, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "-s %s: %s", service, why);
+			return -1;
+		}
+		strlcpy(overrides.service, service, sizeof(overrides.service));
+	}
+	if (ports != NULL && net_parse_ports(ports, &overrides.port_min,
+	    &overrides.port_max) == -1) {
+		snprintf(err, errlen, "-p %s: not a port (1-65535) or a range "
+		    "MIN-MAX", ports);
+		return -1;
+	}
+	return 0;
+}
+
 int
 config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 {
@@ -117,6 +145,12 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 
 	if (conf_load(path, config_keys, config_nkeys, cfg, err, errlen) == -1)
 		return -1;
+	if (overrides.service[0] != '\0')
+		strlcpy(cfg->service, overrides.service, sizeof(cfg->service));
+	if (overrides.port_min != 0) {
+		cfg->port_min = overrides.port_min;
+		cfg->port_max = overrides.port_max;
+	}
 	if (cfg->port_min > cfg->port_max) {
 		snprintf(err, errlen, "%s: [server] port_min: %d is above "
 		    "port_max (%d)", path, cfg->port_min, cfg->port_max);

@@ -5,6 +5,12 @@
  * then checks the keys against each other. It returns 0, or -1 with one line
  * in err ("FILE: [section] key: what is wrong"); cfg is then unspecified, so
  * a reload loads into a fresh struct and swaps it in only on success.
+ *
+ * config_override() takes the command line's -s SERVICE and -p PORT|MIN-MAX
+ * (NULL: not given), checked as the file's keys are; every later
+ * config_load() puts them over the file's values, so a reload (SIGHUP),
+ * which reads the file again, keeps them. It returns 0, or -1 with one line
+ * in err ("-s ech: unknown service ...").
  */
 #ifndef SOCKBIND_CONFIG_H
 #define SOCKBIND_CONFIG_H
@@ -76,6 +82,8 @@ extern const struct conf_key	config_keys[];
 extern const size_t		config_nkeys;
 
 int	config_load(const char *path, struct config *cfg, char *err,
+	    size_t errlen);
+int	config_override(const char *service, const char *ports, char *err,
 	    size_t errlen);
 
 #endif

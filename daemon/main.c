@@ -82,12 +82,14 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: sockbind [-dhnV] [-c file]\n"
-	    "  -c file  configuration (default %s)\n"
-	    "  -d       run in the background as a daemon\n"
-	    "  -n       check the configuration and exit\n"
-	    "  -h       this help\n"
-	    "  -V       print the version\n", SOCKBIND_CONF);
+	    "usage: sockbind [-dhnV] [-c file] [-s service] [-p port|min-max]\n"
+	    "  -c file          configuration (default %s)\n"
+	    "  -s service       run this service, whatever the file says\n"
+	    "  -p port|min-max  bind in this range, whatever the file says\n"
+	    "  -d               run in the background as a daemon\n"
+	    "  -n               check the configuration and exit\n"
+	    "  -h               this help\n"
+	    "  -V               print the version\n", SOCKBIND_CONF);
 	exit(status);
 }
 
@@ -190,7 +192,7 @@ main_drop_privileges(const char *user)
 int
 main(int argc, char *argv[])
 {
-	const char *config_path = SOCKBIND_CONF;
+	const char *config_path = SOCKBIND_CONF, *service = NULL, *ports = NULL;
 	struct config *cfg = &env.cfg;
 	struct sockaddr_storage bound;
 	int ch, daemonize = 0, check_only = 0, why, status;
@@ -200,7 +202,7 @@ main(int argc, char *argv[])
 
 	master_block_signals();
 	setproctitle_init(argc, argv, environ);
-	while ((ch = getopt(argc, argv, "c:dhnV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dhnp:s:V")) != -1) {
 		switch (ch) {
 		case 'c':
 			config_path = optarg;
@@ -213,6 +215,12 @@ main(int argc, char *argv[])
 		case 'n':
 			check_only = 1;
 			break;
+		case 'p':
+			ports = optarg;
+			break;
+		case 's':
+			service = optarg;
+			break;
 		case 'V':
 			printf("sockbind %s\n", SOCKBIND_VERSION);
 			return 0;
@@ -222,6 +230,11 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage(EXIT_CONFIG);
+	/* Over the file's values, at start-up and at every reload. */
+	if (config_override(service, ports, err, sizeof(err)) == -1) {
+		fprintf(stderr, "sockbind: %s\n", err);
+		return EXIT_CONFIG;
+	}
 	/* -d takes us to /: a reload must still find the file and resolve
 	 * its relative paths from where we started. */
 	if (getcwd(start_dir, sizeof(start_dir)) == NULL)

@@ -1,7 +1,9 @@
 /* net.c -- numeric address helpers (never a name lookup). */
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shared/net.h"
@@ -88,4 +90,83 @@ net_port_range(int port_min, int port_max, char buf[NET_PORTRANGELEN])
 	else
 		snprintf(buf, NET_PORTRANGELEN, "%d-%d", port_min, port_max);
 	return buf;
+}
+
+int
+net_parse_ports(const char *s, int *lo, int *hi)
+{
+	char *end;
+	long a, b;
+
+	errno = 0;
+	a = strtol(s, &end, 10);
+	b = a;
+	if (end != s && *end == '-')
+		b = strtol(end + 1, &end, 10);
+	if (end == s || *end != '\0' || errno != 0 || a < 1 || b > 65535 ||
+	    a > b)
+		return -1;
+	*lo = (int)a;
+	*hi = (int)b;
+	return 0;
+}
+
+/* Copy len bytes of s into a buffer of size bytes; -1 when they do not fit. */
+static int
+net_copy(char *dst, size_t size, const char *s, size_t len)
+{
+	if (len >= size)
+		return -1;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+	return 0;
+}
+
+int
+net_split_host_port(const char *s, char *host, size_t hostlen, char *port,
+    size_t portlen, char *err, size_t errlen)
+{
+	const char *orig = s, *rb, *colon, *rest = "";
+	size_t len;
+
+	if (s[0] == '[') {
+		if ((rb = strchr(s, ']')) == NULL) {
+			snprintf(err, errlen, "'%s': no ']' after the address",
+			    s);
+			return -1;
+		}
+		len = (size_t)(rb - s - 1);
+		s++;
+		rest = rb + 1;
+		if (*rest != '\0' && *rest != ':') {
+			snprintf(err, errlen, "'%s': after ']' only :PORT may "
+			    "follow", orig);
+			return -1;
+		}
+		rest += *rest == ':';
+		if (*rest == '\0' && rb[1] == ':') {
+			snprintf(err, errlen, "'%s': no port after ':'", orig);
+			return -1;
+		}
+	} else if ((colon = strchr(s, ':')) != NULL &&
+	    strchr(colon + 1, ':') == NULL) {
+		/* One colon: HOST:PORT. Two or more: an IPv6 address. */
+		len = (size_t)(colon - s);
+		rest = colon + 1;
+		if (*rest == '\0') {
+			snprintf(err, errlen, "'%s': no port after ':'", orig);
+			return -1;
+		}
+	} else
+		len = strlen(s);
+	if (len == 0) {
+		snprintf(err, errlen, "'%s': no host", orig);
+		return -1;
+	}
+	if (net_copy(host, hostlen, s, len) == -1 ||
+	    net_copy(port, portlen, rest, strlen(rest)) == -1) {
+		snprintf(err, errlen, "'%s': too long", orig);
+		return -1;
+	}
+	return 0;
 }

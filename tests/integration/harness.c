@@ -252,12 +252,18 @@ void
 h_start_env(struct h_daemon *d, int port_min, int port_max,
     const char *const *over, const char *const *env)
 {
-	long deadline;
-	char *text;
-
 	memset(d, 0, sizeof(*d));
 	h_config(d, port_min, port_max, over);
 	h_spawn(d, NULL, env);
+	h_wait_listening(d, port_min, port_max);
+}
+
+void
+h_wait_listening(struct h_daemon *d, int port_min, int port_max)
+{
+	long deadline;
+	char *text;
+
 	deadline = h_now_ms() + H_WAIT_MS;
 	while (strstr(d->out, "listening on") == NULL &&
 	    h_now_ms() < deadline && d->err_len == 0)

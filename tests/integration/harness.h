@@ -44,6 +44,9 @@ void	h_start(struct h_daemon *, int port_min, int port_max,
 	    const char *const *overrides);
 void	h_start_env(struct h_daemon *, int port_min, int port_max,
 	    const char *const *overrides, const char *const *env);
+/* After h_spawn(): wait for "listening on" and read the port file, which
+ * must name a port of the range (asserted). */
+void	h_wait_listening(struct h_daemon *, int port_min, int port_max);
 int	h_wait_exit(struct h_daemon *, int timeout_ms);
 void	h_read_output(struct h_daemon *, int timeout_ms);
 void	h_signal(struct h_daemon *, int sig);

@@ -1,7 +1,8 @@
 /*
  * test_client.c -- sockbin against the real daemon: every command, its log,
  * its errors and exit statuses. Each run gets HOME in the test's directory,
- * so the client's log and token file land there. Ports 21900-21999.
+ * so the client's log and token file land there. Ports 21900-21999,
+ * 24350-24399.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -221,15 +222,27 @@ Test(client, status_shows_the_scoreboard)
 
 Test(client, wrong_service_is_status_2)
 {
+	static const char range[] = "sockbin: no server for pingpong on "
+	    "127.0.0.1 ports 21950-21959 (pingpong needs the pingpong "
+	    "service): ";
 	struct h_daemon d;
-	char out[512];
+	char out[512], args[64], expect[512];
 
 	h_start(&d, 21950, 21959, session);
+	snprintf(args, sizeof(args), "-p %d pingpong /tmp/x 1", d.port);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 2);
+	snprintf(expect, sizeof(expect), "sockbin: pingpong: the server at "
+	    "127.0.0.1:%d runs the session service; pingpong needs the "
+	    "pingpong service\n", d.port);
+	cr_assert_str_eq(out, expect);
+	/* Over a range, every port's reason. */
 	cr_assert_eq(run_client("-p 21950-21959 pingpong /tmp/x 1", out,
 	    sizeof(out)), 2);
-	cr_assert(strstr(out, "pingpong: the server at 127.0.0.1:2195") !=
-	    NULL && strstr(out, "runs the session service; pingpong needs a "
-	    "raw service") != NULL, "%s", out);
+	cr_assert(strncmp(out, range, strlen(range)) == 0, "%s", out);
+	snprintf(expect, sizeof(expect), " %d runs the session service",
+	    d.port);
+	cr_assert(strstr(out, expect) != NULL, "%s", out);
+	cr_assert(strstr(out, "Connection refused") != NULL, "%s", out);
 }
 
 static void
@@ -240,6 +253,15 @@ write_file(const char *path, const char *text)
 	cr_assert_not_null(fp, "%s", path);
 	fputs(text, fp);
 	fclose(fp);
+}
+
+static void
+write_file_in(const char *dir, const char *name, const char *text)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	write_file(path, text);
 }
 
 static void
@@ -474,7 +496,7 @@ count_in(const char *path, const char *needle)
 Test(client, local_errors_keep_the_log_whole)
 {
 	struct h_daemon d;
-	char out[1024], log[PATH_MAX + 16];
+	char out[1024], log[PATH_MAX + 16], expect[PATH_MAX + 64];
 
 	h_start(&d, 21921, 21924, session);
 	snprintf(log, sizeof(log), "%s/.sockbin.log", d.dir);
@@ -483,13 +505,21 @@ Test(client, local_errors_keep_the_log_whole)
 	cr_assert_str_eq(out, "sockbin: /nonexistent/notes.txt: No such file "
 	    "or directory\n");
 	cr_assert_eq(count_in(log, " connect "), 0);
-	/* No token file: found out once connected (the server is asked
-	 * which protocol it speaks first). */
+	/* No token file: said without connecting. */
 	cr_assert_eq(run_in(d.dir, NULL, "-p 21921-21924 resume", out,
 	    sizeof(out)), 2, "%s", out);
+	snprintf(expect, sizeof(expect), "sockbin: no token in "
+	    "%s/.sockbin-token: log in first\n", d.dir);
+	cr_assert_str_eq(out, expect);
+	cr_assert_eq(run_in(d.dir, NULL, "-p 21921-21924 logout", out,
+	    sizeof(out)), 2, "%s", out);
+	cr_assert_str_eq(out, expect);
+	cr_assert_eq(count_in(log, " connect "), 0);
+	/* An error once connected still logs the disconnect. */
+	cr_assert_eq(run_in(d.dir, "\\n", "-p 21921-21924 login kim "
+	    "--password-stdin", out, sizeof(out)), 1, "%s", out);
 	cr_assert_eq(count_in(log, " connect "), 1);
 	cr_assert_eq(count_in(log, " disconnect "), 1);
-	cr_assert_eq(count_in(log, "reason=\"client exit\""), 1);
 }
 
 Test(client, periodic_send_and_its_log)
@@ -535,8 +565,11 @@ Test(client, periodic_send_ended_by_the_server)
 	/* Ended before its duration: lost (4). */
 	cr_assert_eq(run_in(d.dir, NULL, "-p 21931-21939 send", out,
 	    sizeof(out)), 4, "%s", out);
-	cr_assert(strstr(out, "the server ended the session: ERR 408 timeout: "
-	    "session time is up\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "sockbin: the server ended the session: ERR 408 "
+	    "timeout: session time is up\n") != NULL, "%s", out);
+	/* Said once, not also as a reply. */
+	cr_assert_null(strstr(strstr(out, "ERR 408") + 1, "ERR 408"), "%s",
+	    out);
 }
 
 /* The same from a raw server: its last line is in the client's log too. */
@@ -557,4 +590,279 @@ Test(client, periodic_send_ended_by_a_raw_server)
 	    0);
 	cr_assert_eq(h_log_wait(log, "text=\"ERR timeout: session timeout\"",
 	    1, H_WAIT_MS), 0);
+}
+
+/* A command that takes no free text takes options after it, as docker
+ * login does; a TEXT command takes every word after it as its text. */
+Test(client, options_after_the_command)
+{
+	struct h_daemon d;
+	char out[1024], args[128];
+
+	h_start(&d, 24350, 24354, session);
+	snprintf(args, sizeof(args), "-p %d register lena --password-stdin",
+	    d.port);
+	cr_assert_eq(run_in(d.dir, PASSWORD "\\n", args, out, sizeof(out)), 0,
+	    "%s", out);
+	cr_assert_str_eq(out, "registered lena\n");
+	snprintf(args, sizeof(args), "login lena --password-stdin -p %d",
+	    d.port);
+	cr_assert_eq(run_in(d.dir, PASSWORD "\\n", args, out, sizeof(out)), 0,
+	    "%s", out);
+	cr_assert(strncmp(out, "logged in as lena; ", 19) == 0, "%s", out);
+	snprintf(args, sizeof(args), "resume -p %d", d.port);
+	cr_assert_eq(run_in(d.dir, NULL, args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "logged in as lena\n");
+	/* After "--", a word is an argument, whatever it looks like. */
+	snprintf(args, sizeof(args), "register -p %d --password-stdin -- "
+	    "--lena", d.port);
+	cr_assert_eq(run_in(d.dir, PASSWORD "\\n", args, out, sizeof(out)), 0,
+	    "%s", out);
+	cr_assert_str_eq(out, "registered --lena\n");
+	/* Words of a TEXT command are text, '-' or not, joined by spaces. */
+	snprintf(args, sizeof(args), "-p %d echo a b  c", d.port);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "a b c\n");
+	snprintf(args, sizeof(args), "-p %d echo -p 5 --password-stdin",
+	    d.port);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "-p 5 --password-stdin\n");
+	snprintf(args, sizeof(args), "-p %d echo -- -5 degrees", d.port);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "-5 degrees\n");
+	cr_assert_eq(h_log_wait(d.log, "text=\"ECHO a b c\"", 1, H_WAIT_MS),
+	    0);
+}
+
+/* getopt's own messages are off: every line says "sockbin:". */
+Test(client, option_errors_in_its_own_words)
+{
+	static const struct {
+		const char	*args, *said;
+	} cases[] = {
+		{ "-x echo hi", "unknown option '-x' (sockbin -h lists them)" },
+		{ "--bogus echo hi", "unknown option '--bogus' (sockbin -h "
+		    "lists them)" },
+		{ "status --bogus", "unknown option '--bogus' (sockbin -h "
+		    "lists them)" },
+		{ "status -p", "option -p needs a value" },
+		{ "", "no command given (sockbin -h lists them)" },
+		{ "--service ech echo hi", "--service: unknown service 'ech' "
+		    "(known: session echo mirror pingpong upload ident auth)" },
+		{ "-s echo mirror hi", "mirror: the server runs the echo "
+		    "service (--service); mirror needs the session or mirror "
+		    "service" },
+	};
+	char out[512], expect[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(run_client(cases[i].args, out, sizeof(out)), 2,
+		    "%s: %s", cases[i].args, out);
+		snprintf(expect, sizeof(expect), "sockbin: %s\n",
+		    cases[i].said);
+		cr_assert_str_eq(out, expect);
+	}
+}
+
+/* Hosts as the daemon prints them, and as people type them. */
+Test(client, ipv6_literals_and_host_port)
+{
+	const char *const over[] = { "server.service=echo",
+	    "server.listen=*", NULL };
+	static const char *const hosts[] = { "'[::1]'", "::1", "localhost",
+	    "127.0.0.1" };
+	struct h_daemon d;
+	char out[512], args[128];
+	size_t i;
+
+	h_start(&d, 24355, 24359, over);
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		snprintf(args, sizeof(args), "-H %s -p %d echo hi", hosts[i],
+		    d.port);
+		cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s: %s",
+		    args, out);
+		cr_assert_str_eq(out, "hi\n");
+		snprintf(args, sizeof(args), "-H %s%s%s:%d echo hi",
+		    hosts[i][0] == ':' ? "[" : "", hosts[i],
+		    hosts[i][0] == ':' ? "]" : "", d.port);
+		if (hosts[i][0] == '\'')	/* '[::1]' -> '[::1]':PORT */
+			snprintf(args, sizeof(args), "-H '[::1]:%d' echo hi",
+			    d.port);
+		cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s: %s",
+		    args, out);
+		cr_assert_str_eq(out, "hi\n");
+	}
+	snprintf(args, sizeof(args), "-H 127.0.0.1:%d -p %d echo hi", d.port,
+	    d.port);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 2);
+	snprintf(args, sizeof(args), "sockbin: -H 127.0.0.1:%d gives a port, "
+	    "and so does -p\n", d.port);
+	cr_assert_str_eq(out, args);
+	cr_assert_eq(run_client("-H '[::1' echo hi", out, sizeof(out)), 2);
+	cr_assert_str_eq(out, "sockbin: -H '[::1': no ']' after the "
+	    "address\n");
+	cr_assert_eq(run_client("-H 127.0.0.1:99999 echo hi", out,
+	    sizeof(out)), 2);
+	cr_assert_str_eq(out, "sockbin: -H: '99999' is not a port (1-65535) "
+	    "or a range MIN-MAX\n");
+}
+
+/* Against the wrong raw service each command says so in words, names the
+ * service, and exits 2: nothing passes for a reply. */
+Test(client, wrong_raw_service_named)
+{
+	const char *const echo[] = { "server.service=echo", NULL };
+	const char *const mirror[] = { "server.service=mirror",
+	    "mirror.signature=!", NULL };
+	static const struct {
+		const char	*args, *said;
+	} echo_cases[] = {
+		{ "mirror abc", "mirror: the server at 127.0.0.1:%d runs the "
+		    "echo service (it sent the text back unchanged); mirror "
+		    "needs the session or mirror service\n" },
+		{ "upload %s/notes.txt", "upload: the server at 127.0.0.1:%d "
+		    "runs the echo service (it sent the text back unchanged); "
+		    "upload needs the session or upload service\n" },
+		{ "pingpong %s/exchange 1", "pingpong: the server at "
+		    "127.0.0.1:%d runs the echo service (it sent the text back "
+		    "unchanged); pingpong needs the pingpong service\n" },
+	};
+	struct h_daemon e, m;
+	char out[1024], args[PATH_MAX + 64], fmt[256], expect[512];
+	size_t i;
+
+	h_start(&e, 24360, 24364, echo);
+	write_file_in(e.dir, "notes.txt", "first line\nsecond\n");
+	write_file_in(e.dir, "exchange", "");
+	for (i = 0; i < sizeof(echo_cases) / sizeof(echo_cases[0]); i++) {
+		snprintf(fmt, sizeof(fmt), "-p %d %s", e.port,
+		    echo_cases[i].args);
+		snprintf(args, sizeof(args), fmt, e.dir);
+		cr_assert_eq(run_in(e.dir, NULL, args, out, sizeof(out)), 2,
+		    "%s: %s", args, out);
+		snprintf(fmt, sizeof(fmt), "sockbin: %s", echo_cases[i].said);
+		snprintf(expect, sizeof(expect), fmt, e.port);
+		cr_assert_str_eq(out, expect);
+	}
+	/* A palindrome cannot tell an echo from a mirror: taken. */
+	snprintf(args, sizeof(args), "-p %d mirror abba", e.port);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "abba\n");
+	h_start(&m, 24365, 24369, mirror);
+	snprintf(args, sizeof(args), "-p %d echo hello", m.port);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 2, "%s", out);
+	snprintf(expect, sizeof(expect), "sockbin: echo: the server at "
+	    "127.0.0.1:%d runs the mirror service (it sent the text back "
+	    "reversed); echo needs the session or echo service\n", m.port);
+	cr_assert_str_eq(out, expect);
+}
+
+/* A session server and a pingpong server on one range, as a lab runs
+ * them: each command finds its own, saying what it passed over. */
+Test(client, port_range_passes_over_other_services)
+{
+	const char *const echo[] = { "server.service=echo", NULL };
+	struct h_daemon s, p, e;
+	char out[1024], args[PATH_MAX + 64], over[PATH_MAX + 32], expect[256];
+	const char *pp[] = { "server.service=pingpong", over, NULL };
+
+	h_start(&s, 24370, 24370, session);
+	snprintf(over, sizeof(over), "pingpong.file=%s/exchange", s.dir);
+	write_file_in(s.dir, "exchange", "");
+	h_start(&e, 24371, 24371, echo);
+	h_start(&p, 24372, 24372, pp);
+	snprintf(args, sizeof(args), "-p 24370-24374 pingpong %s/exchange 1",
+	    s.dir);
+	cr_assert_eq(run_in(s.dir, NULL, args, out, sizeof(out)), 0, "%s",
+	    out);
+	cr_assert(strstr(out, "sockbin: 127.0.0.1 port 24370 runs the session "
+	    "service: skipped\nsockbin: 127.0.0.1 port 24371 runs the echo "
+	    "service (it sent the text back unchanged): skipped\n") != NULL,
+	    "%s", out);
+	cr_assert(strstr(out, "got _code3g, the file says 'pong'") != NULL,
+	    "%s", out);
+	/* mirror: the session server at the first port does it. */
+	cr_assert_eq(run_client("-p 24370-24374 mirror abc", out, sizeof(out)),
+	    0, "%s", out);
+	cr_assert_str_eq(out, "cba\n");
+	/* ident: nobody; every port's reason, status 2. */
+	cr_assert_eq(run_in(s.dir, NULL, "-p 24371-24374 ident", out,
+	    sizeof(out)), 2, "%s", out);
+	snprintf(expect, sizeof(expect), "sockbin: no server for ident on "
+	    "127.0.0.1 ports 24371-24374 (ident needs the session or ident "
+	    "service): 24371-24372 runs the echo, mirror, pingpong or upload "
+	    "service; 24373-24374 Connection refused\n");
+	cr_assert_str_eq(out, expect);
+	/* send: a pingpong server answers its first message in its words. */
+	cr_assert_eq(run_in(s.dir, NULL, "-p 24372-24374 send", out,
+	    sizeof(out)), 2, "%s", out);
+	cr_assert_str_eq(out, "sockbin: no server for send on 127.0.0.1 ports "
+	    "24372-24374 (send needs the session, echo or mirror service): "
+	    "24372 runs the pingpong service (it asked for _code1g); "
+	    "24373-24374 Connection refused\n");
+}
+
+/* Milliseconds from the last connect to the send after it in a client's
+ * log: how long the client waited for a greeting. */
+static long
+greeting_wait_ms(const char *log)
+{
+	char *text = h_slurp(log, NULL), *connect, *send, *p;
+	long at[2];
+	int i, h, m, sec, ms;
+
+	cr_assert_not_null(text, "%s", log);
+	for (connect = NULL, p = text; (p = strstr(p, " connect ")) != NULL;
+	    p++)
+		connect = p;
+	cr_assert_not_null(connect, "no connect in %s", log);
+	send = strstr(connect, " send ");
+	cr_assert_not_null(send, "no send after the connect in %s", log);
+	/* Each record starts "2026-12-03T02:09:54.601+00:00 sockbin[...". */
+	for (i = 0; i < 2; i++) {
+		for (p = i ? send : connect; p > text && p[-1] != '\n'; p--)
+			;
+		cr_assert_eq(sscanf(p + 11, "%d:%d:%d.%d", &h, &m, &sec, &ms),
+		    4, "%.40s", p);
+		at[i] = ((h * 60L + m) * 60 + sec) * 1000 + ms;
+	}
+	free(text);
+	/* Across midnight, the day turned between the two. */
+	return at[1] >= at[0] ? at[1] - at[0] : at[1] + 86400000 - at[0];
+}
+
+/* The configuration or --service says what the server runs: no 0.3 s wait
+ * for a greeting that a raw server never sends, between the connect and
+ * the first send in the client's log; without them, that wait. */
+Test(client, known_service_is_not_sniffed)
+{
+	const char *const echo[] = { "server.service=echo", NULL };
+	struct h_daemon d, s;
+	char out[256], args[PATH_MAX + 64], cfg[PATH_MAX + 16], text[256];
+	char log[PATH_MAX + 16];
+
+	h_start(&d, 24375, 24379, echo);
+	snprintf(log, sizeof(log), "%s/.sockbin.log", d.dir);
+	snprintf(cfg, sizeof(cfg), "%s/sockbin.ini", d.dir);
+	snprintf(text, sizeof(text), "[server]\nport = %d\nservice = echo\n",
+	    d.port);
+	write_file(cfg, text);
+	snprintf(args, sizeof(args), "-c %s echo fast", cfg);
+	cr_assert_eq(run_in(d.dir, NULL, args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "fast\n");
+	cr_assert_lt(greeting_wait_ms(log), 300);
+	snprintf(args, sizeof(args), "--service echo -p %d echo fast", d.port);
+	cr_assert_eq(run_in(d.dir, NULL, args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "fast\n");
+	cr_assert_lt(greeting_wait_ms(log), 300);
+	snprintf(args, sizeof(args), "-p %d echo sniffed", d.port);
+	cr_assert_eq(run_in(d.dir, NULL, args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_geq(greeting_wait_ms(log), 300);
+	/* A greeting service named: its greeting is waited for as a reply. */
+	h_start(&s, 24376, 24379, session);
+	snprintf(args, sizeof(args), "--service session -p %d echo framed",
+	    s.port);
+	cr_assert_eq(run_client(args, out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "framed\n");
 }

@@ -638,3 +638,67 @@ Test(start, batch_scheduling_off)
 	h_start(&d, 21120, 21129, over);
 	expect_policy(&d, SCHED_OTHER);
 }
+
+/* -s and -p win over the file, and a reload, which reads the file again,
+ * keeps them. */
+Test(start, service_and_port_from_the_command_line)
+{
+	const char *const over[] = { "server.service=session", NULL };
+	const char *const argv[] = { "-s", "echo", "-p", "24315", NULL };
+	struct h_daemon d = { 0 };
+	int fd;
+
+	h_config(&d, 24310, 24319, over);
+	h_spawn(&d, argv, NULL);
+	h_wait_listening(&d, 24315, 24315);
+	cr_assert_str_eq(d.out, "sockbind: listening on 127.0.0.1:24315\n");
+	cr_assert_eq(h_log_wait(d.log, " service=echo config=", 1, H_WAIT_MS),
+	    0);
+	fd = h_connect(d.port);
+	cr_assert_eq(h_echo(fd, "raw hello\n", H_WAIT_MS), 0);
+	close(fd);
+	h_signal(&d, SIGHUP);
+	cr_assert_eq(h_log_wait(d.log, " reload config=", 1, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(d.log, " service=echo start="), 1,
+	    "the reload went back to the file's service");
+	cr_assert_eq(h_log_count(d.log, "reload_kept"), 0,
+	    "-p is not a change of the port range");
+	fd = h_connect(d.port);
+	cr_assert_eq(h_echo(fd, "after the reload\n", H_WAIT_MS), 0);
+	close(fd);
+	cr_assert_eq(h_log_count(d.log, "service=session"), 0);
+}
+
+/* Checked as the file's keys are: one line, status 2, nothing started. */
+Test(start, bad_service_or_port_on_the_command_line)
+{
+	static const struct {
+		const char	*opt, *value, *err;
+	} bad[] = {
+		{ "-s", "ech", "sockbind: -s ech: unknown service 'ech' (known: "
+		    "session echo mirror pingpong upload ident auth)\n" },
+		{ "-p", "70000", "sockbind: -p 70000: not a port (1-65535) or a "
+		    "range MIN-MAX\n" },
+		{ "-p", "24319-24310", "sockbind: -p 24319-24310: not a port "
+		    "(1-65535) or a range MIN-MAX\n" },
+		{ "-p", "", "sockbind: -p : not a port (1-65535) or a range "
+		    "MIN-MAX\n" },
+	};
+	struct h_daemon d = { 0 };
+	const char *argv[3] = { NULL, NULL, NULL };
+	size_t i;
+	int status;
+
+	h_config(&d, 24320, 24321, NULL);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		argv[0] = bad[i].opt;
+		argv[1] = bad[i].value;
+		h_spawn(&d, argv, NULL);
+		status = h_wait_exit(&d, H_WAIT_MS);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2,
+		    "%s %s", bad[i].opt, bad[i].value);
+		cr_assert_str_eq(d.err, bad[i].err);
+		cr_assert_eq(access(d.log, F_OK), -1, "nothing is started");
+		d.status = -1;
+	}
+}

@@ -40,6 +40,7 @@ class Terminal:
             os.environ["HOME"] = home
             os.execv(os.environ["SOCKBIN_BIN"], ["sockbin"] + args)
         self.seen = b""
+        self.all = b""      # everything it wrote, kept by expect()
 
     def expect(self, text, timeout=10.0):
         want = text.encode()
@@ -55,6 +56,7 @@ class Terminal:
             if not chunk:
                 raise AssertionError("ended before %r; saw %r" % (text, self.seen))
             self.seen += chunk
+            self.all += chunk
         cut = self.seen.index(want) + len(want)
         self.seen = self.seen[cut:]
 
@@ -205,10 +207,50 @@ class ClientPrompts(unittest.TestCase):
         t.expect("OK")
         self.assertEqual(t.status(), 0)
 
+    def test_host_answer_with_its_port(self):
+        # Typed as the daemon prints an address: the port is not asked.
+        t = self.client("echo", "typed address")
+        t.expect("Server host [127.0.0.1]: ")
+        t.send("[::1\n")
+        t.expect("'[::1': no ']' after the address.")
+        t.expect("Server host [127.0.0.1]: ")
+        t.send("127.0.0.1:99999\n")
+        t.expect("'99999' will not do: a port is 1-65535, or a range MIN-MAX.")
+        t.expect("Server host [127.0.0.1]: ")
+        t.send("127.0.0.1:%d\n" % self.port)
+        t.expect("typed address")
+        self.assertNotIn(b"Server port", t.all)
+        self.assertEqual(t.status(), 0)
+
+    def test_port_given_host_not_asked(self):
+        # -p alone: the host is the default, not a question.
+        t = self.client("-p", str(self.port), "echo", "no question")
+        t.expect("no question")
+        self.assertNotIn(b"Server", t.all)
+        self.assertEqual(t.status(), 0)
+
+    def test_host_with_port_given_nothing_asked(self):
+        t = self.client("-H", "127.0.0.1:%d" % self.port, "echo", "both")
+        t.expect("both")
+        self.assertNotIn(b"Server", t.all)
+        self.assertEqual(t.status(), 0)
+
+    def test_options_after_the_command_on_a_terminal(self):
+        # The password still asked without echo, the options after the
+        # command taken as options.
+        t = self.client("register", "quinn", "-p", str(self.port))
+        t.expect("Password: ")
+        t.send("s3cret-pass\n")
+        t.expect("Password again: ")
+        t.send("s3cret-pass\n")
+        t.expect("registered quinn")
+        self.assertNotIn(b"Server", t.all)
+        self.assertEqual(t.status(), 0)
+
     def test_no_questions_with_host_and_port_given(self):
         t = self.client("-H", "127.0.0.1", "-p", str(self.port), "echo", "quiet")
         t.expect("quiet")
-        self.assertNotIn(b"Server host", t.seen)
+        self.assertNotIn(b"Server host", t.all)
         self.assertEqual(t.status(), 0)
 
 

@@ -242,3 +242,62 @@ Test(net, port_range_single_or_range)
 	cr_expect_str_eq(net_port_range(65430, 65440, buf), "65430-65440");
 	cr_expect_str_eq(net_port_range(30005, 30005, buf), "30005");
 }
+
+Test(net_parse_ports, ports_and_ranges)
+{
+	int lo = 0, hi = 0;
+
+	cr_expect_eq(net_parse_ports("65430", &lo, &hi), 0);
+	cr_expect(lo == 65430 && hi == 65430);
+	cr_expect_eq(net_parse_ports("1-65535", &lo, &hi), 0);
+	cr_expect(lo == 1 && hi == 65535);
+	lo = hi = 7;
+	cr_expect_eq(net_parse_ports("0", &lo, &hi), -1);
+	cr_expect_eq(net_parse_ports("65536", &lo, &hi), -1);
+	cr_expect_eq(net_parse_ports("5-3", &lo, &hi), -1);
+	cr_expect_eq(net_parse_ports("", &lo, &hi), -1);
+	cr_expect_eq(net_parse_ports("80x", &lo, &hi), -1);
+	cr_expect_eq(net_parse_ports("80-", &lo, &hi), -1);
+	cr_expect_eq(net_parse_ports("99999999999999999999", &lo, &hi), -1);
+	cr_expect(lo == 7 && hi == 7, "left unchanged on an error");
+}
+
+static void
+split_ok(const char *s, const char *host, const char *port)
+{
+	char h[64], p[32], err[128];
+
+	cr_expect_eq(net_split_host_port(s, h, sizeof(h), p, sizeof(p), err,
+	    sizeof(err)), 0, "%s: %s", s, err);
+	cr_expect_str_eq(h, host, "%s", s);
+	cr_expect_str_eq(p, port, "%s", s);
+}
+
+static void
+split_bad(const char *s, const char *why)
+{
+	char h[16], p[8], err[128];
+
+	cr_expect_eq(net_split_host_port(s, h, sizeof(h), p, sizeof(p), err,
+	    sizeof(err)), -1, "%s", s);
+	cr_expect_str_eq(err, why, "%s", s);
+}
+
+Test(net_split_host_port, as_people_write_them)
+{
+	split_ok("127.0.0.1", "127.0.0.1", "");
+	split_ok("127.0.0.1:65430", "127.0.0.1", "65430");
+	split_ok("localhost:65430-65440", "localhost", "65430-65440");
+	split_ok("::1", "::1", "");
+	split_ok("fe80::1:2", "fe80::1:2", "");
+	split_ok("[::1]", "::1", "");
+	split_ok("[::1]:65430", "::1", "65430");
+	split_bad("[::1", "'[::1': no ']' after the address");
+	split_bad("[::1]x", "'[::1]x': after ']' only :PORT may follow");
+	split_bad("[::1]:", "'[::1]:': no port after ':'");
+	split_bad("host:", "'host:': no port after ':'");
+	split_bad("[]:80", "'[]:80': no host");
+	split_bad(":80", "':80': no host");
+	split_bad("a-very-long-host-name", "'a-very-long-host-name': too "
+	    "long");
+}
