@@ -169,6 +169,7 @@ $(BENCH_LOAD): tests/bench/load.c
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_LOAD)
 	LOAD=$(BENCH_LOAD) SOCKBIND=$(SOCKBIND) bash scripts/bench.sh
+	LOAD=$(BENCH_LOAD) SOCKBIND=$(SOCKBIND) bash scripts/bench-elastic.sh
 
 test: deps
 	@$(MAKE) --no-print-directory check

@@ -716,12 +716,10 @@ master_stop_deadline(void)
 /*
  * The pool's CPU scheduling policy, set on the master so that every worker
  * forked from now on inherits it. SCHED_BATCH: a worker woken by its client
- * does not preempt the process that woke it. On a busy machine the sender
- * (the load, another worker) then goes on with its own work instead of
- * switching away for every message, and the workers run one after another:
- * a third more round trips at 50 clients on 2 CPUs (docs/bench/), for at
- * most a scheduler tick of delay when every CPU is busy. Unprivileged; under
- * a seccomp filter that forbids it, the unit's CPUSchedulingPolicy= decides.
+ * does not preempt the process that woke it, so the processes switch less
+ * often (figures in docs/bench/), for at most a scheduler tick of delay when
+ * every CPU is busy. Unprivileged; under a seccomp filter that forbids it,
+ * the unit's CPUSchedulingPolicy= decides.
  */
 static void
 master_scheduling(const struct config *cfg)
