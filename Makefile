@@ -48,7 +48,7 @@ UNIT     := $(BUILD)/tests/unit
 INTEG    := $(BUILD)/tests/integration
 
 .PHONY: all deps run demo test check check-unit check-integration \
-        check-interop check-ops sanitize clean format install \
+        check-interop check-ops check-grader sanitize clean format install \
         install-data uninstall FORCE
 .DEFAULT_GOAL := all
 
@@ -108,7 +108,12 @@ check-interop: $(SOCKBIND) $(SOCKBIN)
 check-ops: $(SOCKBIND) $(SOCKBIN)
 	SOCKBIND_BIN=$(CURDIR)/$(SOCKBIND) SOCKBIN_BIN=$(CURDIR)/$(SOCKBIN) \
 	    OPS_BUILD=$(BUILD) $(PYTHON) tests/ops/run.py
-check: check-unit check-integration check-interop check-ops
+# sockbin check against sockbind and against deliberately faulty lab
+# servers (tests/check/*.py), with its JSON, JUnit and HTML reports.
+check-grader: $(SOCKBIND) $(SOCKBIN)
+	SOCKBIND_BIN=$(CURDIR)/$(SOCKBIND) SOCKBIN_BIN=$(CURDIR)/$(SOCKBIN) \
+	    $(PYTHON) -m unittest discover -s tests/check -v
+check: check-unit check-integration check-interop check-ops check-grader
 
 # The same suite, built and run under AddressSanitizer and UBSan.
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -238,7 +243,8 @@ install-data: $(DIST)/sockbind.ini $(DIST_SUBST)
 	    echo "$(INSTALL) -m 644 $(DIST)/man/$$n $$d"; \
 	    $(INSTALL) -d $$d; $(INSTALL) -m 644 $(DIST)/man/$$n $$d; \
 	done
-	$(INSTALL) -m 644 README.md docs/PROTOCOL.md $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 644 README.md docs/PROTOCOL.md docs/check-json.md \
+	    $(DESTDIR)$(DOCDIR)
 	$(INSTALL) -m 644 $(DIST)/sockbind.ini etc/sockbin.ini $(INSTANCES) \
 	    $(DESTDIR)$(DOCDIR)/examples
 	@$(call conf,$(DIST)/sockbind.ini,$(CONF_DIR)/sockbind.ini)
@@ -257,6 +263,7 @@ uninstall: $(DIST)/sockbind.ini
 	    echo "rm -f $(DESTDIR)$(MANDIR)/man$${n##*.}/$$n"; \
 	    rm -f $(DESTDIR)$(MANDIR)/man$${n##*.}/$$n; done
 	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/PROTOCOL.md \
+	    $(DESTDIR)$(DOCDIR)/check-json.md \
 	    $(DESTDIR)$(DOCDIR)/examples/sockbind.ini \
 	    $(DESTDIR)$(DOCDIR)/examples/sockbin.ini \
 	    $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(INSTANCES)))

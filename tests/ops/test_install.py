@@ -23,7 +23,8 @@ EXPECTED = sorted(
      "usr/local/lib/systemd/system/sockbind.service",
      "usr/local/lib/systemd/system/sockbind@.service",
      "usr/local/share/doc/sockbind/README.md",
-     "usr/local/share/doc/sockbind/PROTOCOL.md"]
+     "usr/local/share/doc/sockbind/PROTOCOL.md",
+     "usr/local/share/doc/sockbind/check-json.md"]
     + ["usr/local/share/doc/sockbind/examples/" + f
        for f in ["sockbind.ini", "sockbin.ini"] + INSTANCES]
     + ["usr/local/share/man/man%s/%s" % (f.rsplit(".", 1)[1], f)
