@@ -517,13 +517,58 @@ verb_help(struct session *s, char *arg)
 	return session_reply(s, "%s", list);
 }
 
+/*
+ * The unknown verb as ERR 401 quotes it: up to its first space or control
+ * character (shown as one '?': a tab may part "LGOIN\talice\tpw"), at most
+ * SESSION_VERB_MAX bytes never cut inside a UTF-8 sequence, and with what
+ * follows LOGIN, REGISTER or RESUME hidden. Returns how many bytes of req
+ * the quote covers.
+ */
+static size_t
+session_quote_verb(const char *req, size_t len, char *out, size_t outlen)
+{
+	size_t vlen, cut;
+	int n;
+
+	for (vlen = 0; vlen < len && req[vlen] != ' ' &&
+	    (unsigned char)req[vlen] >= 0x20 && req[vlen] != 0x7f; vlen++)
+		;
+	cut = vlen > SESSION_VERB_MAX ? SESSION_VERB_MAX -
+	    utf8_tail(req, SESSION_VERB_MAX) : vlen;
+	if (redact_secrets(req, cut, out, outlen) == 0)
+		snprintf(out, outlen, "%.*s", (int)cut, req);
+	if (cut == vlen && vlen < len && req[vlen] != ' ' &&
+	    (n = strlen(out)) + 1 < (int)outlen) {
+		out[n] = '?';
+		out[n + 1] = '\0';
+		vlen++;
+	}
+	return vlen;
+}
+
+/* The verb of req[0..len): its index in verbs[], or -1. */
+static int
+session_find_verb(const char *req, size_t len, int flags)
+{
+	struct session probe = { .flags = flags };
+	size_t i, vlen;
+
+	vlen = strcspn(req, " ");
+	if (vlen > len)
+		vlen = len;
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strlen(verbs[i].name) == vlen &&
+		    strncasecmp(verbs[i].name, req, vlen) == 0 &&
+		    session_offers(&probe, &verbs[i]))
+			return (int)i;
+	return -1;
+}
+
 int
 session_parse(char *req, uint32_t len, int flags, int *verb, char **arg,
     char *err, size_t errlen)
 {
-	struct session probe = { .flags = flags };
-	size_t i, bad, vlen, cut;
-	char *p;
+	size_t bad, vlen;
 	int n;
 
 	*verb = -1;
@@ -538,22 +583,9 @@ session_parse(char *req, uint32_t len, int flags, int *verb, char **arg,
 	}
 	vlen = strcspn(req, " ");
 	*arg = req[vlen] == ' ' ? req + vlen + 1 : NULL;
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strlen(verbs[i].name) == vlen &&
-		    strncasecmp(verbs[i].name, req, vlen) == 0 &&
-		    session_offers(&probe, &verbs[i]))
-			*verb = (int)i;
-	if (*verb == -1) {
+	if ((*verb = session_find_verb(req, len, flags)) == -1) {
 		n = snprintf(err, errlen, "ERR 401 unknown verb ");
-		cut = vlen > SESSION_VERB_MAX ? SESSION_VERB_MAX -
-		    utf8_tail(req, SESSION_VERB_MAX) : vlen;
-		/* "LOGIN\talice\tsecret" is one unknown verb: not quoted. */
-		if (redact_secrets(req, cut, err + n, errlen - n) == 0)
-			snprintf(err + n, errlen - n, "%.*s", (int)cut, req);
-		/* The verb comes back as words a terminal can show. */
-		for (p = err + n; *p != '\0'; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = '?';
+		session_quote_verb(req, len, err + n, errlen - n);
 		return -1;
 	}
 	if (verbs[*verb].needs_arg && *arg == NULL) {
@@ -562,6 +594,27 @@ session_parse(char *req, uint32_t len, int flags, int *verb, char **arg,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Log a request received. One of a known verb is logged with its secrets
+ * hidden; of an unknown verb, only the verb as ERR 401 quotes it: a typo of
+ * LOGIN ("LGOIN alice pw") must not put the password in the log.
+ */
+static void
+session_log_request(struct session *s, const char *req, size_t len)
+{
+	char quoted[SESSION_VERB_MAX + 32];
+	size_t used;
+
+	if (session_find_verb(req, len, s->flags) >= 0) {
+		session_log(s, 0, req, len);
+		return;
+	}
+	used = session_quote_verb(req, len, quoted, sizeof(quoted));
+	if (used < len)
+		strlcat(quoted, " [secret]", sizeof(quoted));
+	session_log(s, 0, quoted, strlen(quoted));
 }
 
 /* One request: check it, find its verb, run it. */
@@ -631,7 +684,7 @@ session_run(struct conn *c, const struct config *cfg, int flags)
 			    "bytes", SESSION_LINE_MAX - 1);
 			continue;
 		}
-		session_log(&s, 0, req, len);
+		session_log_request(&s, req, len);
 		r = session_request(&s, req, len);
 		/* Requests may carry passwords: leave none in memory. */
 		sodium_memzero(req, len);

@@ -371,7 +371,14 @@ Test(identity, no_secret_in_log_or_store)
 	    "ERR 430 wrong user name or password", 3 * H_WAIT_MS);
 	/* Malformed requests: the secret is still not logged nor quoted. */
 	h_session_expect(fd, "LOGIN\theidi\twrong-password-here",
-	    "ERR 401 unknown verb LOGIN[secret]", 3 * H_WAIT_MS);
+	    "ERR 401 unknown verb LOGIN?", 3 * H_WAIT_MS);
+	/* A typo of the verb: only the verb reaches the log and the reply. */
+	h_session_expect(fd, "LGOIN heidi typo-password-one",
+	    "ERR 401 unknown verb LGOIN", 3 * H_WAIT_MS);
+	h_session_expect(fd, "LGOIN\theidi\ttypo-password-two",
+	    "ERR 401 unknown verb LGOIN?", 3 * H_WAIT_MS);
+	h_session_expect(fd, "REGSITER heidi typo-password-\xff",
+	    "ERR 403 invalid UTF-8 at byte 29", 3 * H_WAIT_MS);
 	h_session_expect(fd, "LOGINX heidi wrong-password-here",
 	    "ERR 401 unknown verb LOGIN[secret]", 3 * H_WAIT_MS);
 	h_session_expect(fd, "LOGIN wrong-password-here",
@@ -386,6 +393,10 @@ Test(identity, no_secret_in_log_or_store)
 	cr_assert_eq(h_log_count(d.log, "OK token [secret] expires"), 1);
 	cr_assert(!contains(d.log, PASSWORD), "password in the log");
 	cr_assert(!contains(d.log, "wrong-password-here"), "password logged");
+	cr_assert(!contains(d.log, "typo-password"), "typo's password logged");
+	cr_assert_eq(h_log_count(d.log, "LGOIN [secret]"), 1);
+	cr_assert_eq(h_log_count(d.log, "LGOIN? [secret]"), 1);
+	cr_assert_eq(h_log_count(d.log, "REGSITER [secret]"), 1);
 	cr_assert(!contains(d.log, tok), "token in the log");
 
 	/* The store: argon2id strings only, and no token in any form. */

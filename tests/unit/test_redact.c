@@ -84,10 +84,10 @@ Test(redact, unknown_verb_reply_hides_a_secret)
 
 	cr_assert_eq(session_parse(req, sizeof(req) - 1, 0, &verb, &arg, err,
 	    sizeof(err)), -1);
-	cr_expect_str_eq(err, "ERR 401 unknown verb LOGIN[secret]");
+	cr_expect_str_eq(err, "ERR 401 unknown verb LOGIN?");
 	cr_assert_eq(session_parse(other, sizeof(other) - 1, 0, &verb, &arg,
 	    err, sizeof(err)), -1);
-	cr_expect_str_eq(err, "ERR 401 unknown verb GO?PHER");
+	cr_expect_str_eq(err, "ERR 401 unknown verb GO?");
 }
 
 /* A long prefix is cut at 64 bytes, never inside a UTF-8 sequence. */
