@@ -325,13 +325,16 @@ log_lock(void)
 				return -1;
 			slice = LOG_LOCK_SLICE_NS;
 		}
-		clock_gettime(CLOCK_REALTIME, &deadline);
+		/* The monotonic clock: a step of the wall clock (NTP, an
+		 * administrator) must not stretch a slice nor shrink it. */
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
 		deadline.tv_nsec += slice;
 		if (deadline.tv_nsec >= 1000000000L) {
 			deadline.tv_sec++;
 			deadline.tv_nsec -= 1000000000L;
 		}
-		r = pthread_mutex_timedlock(&shared->lock, &deadline);
+		r = pthread_mutex_clocklock(&shared->lock, CLOCK_MONOTONIC,
+		    &deadline);
 	}
 	if (r == EOWNERDEAD && (r = pthread_mutex_consistent(&shared->lock)) ==
 	    0)

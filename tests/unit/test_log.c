@@ -1,6 +1,7 @@
 /* test_log.c -- the shared append-only log writer (shared/log.c). */
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -1002,8 +1003,28 @@ Test(log, pending_written_before_next_record)
 	expect_lines(path, 3);
 }
 
-/* A hook that returns 0 keeps waiting: after 10 ms, then every 100 ms. */
-Test(log, wait_hook_keeps_waiting)
+/*
+ * The wall clock as this test binary sees it: clock_gettime() is ours, so a
+ * test can step CLOCK_REALTIME (as NTP or an administrator would) without
+ * the privilege to step the real one. The other clocks pass through.
+ */
+static time_t	realtime_step_s;
+
+int
+clock_gettime(clockid_t id, struct timespec *ts)
+{
+	if (syscall(SYS_clock_gettime, id, ts) == -1)
+		return -1;
+	if (id == CLOCK_REALTIME)
+		ts->tv_sec += realtime_step_s;
+	return 0;
+}
+
+/* Wait for a stopped holder with the wall clock stepped by step_s: a hook
+ * that returns 0 keeps waiting, called after 10 ms, then every 100 ms,
+ * whatever the wall clock does. */
+static void
+wait_with_clock_step(time_t step_s)
 {
 	char path[PATH_MAX];
 	uint64_t t0;
@@ -1012,8 +1033,11 @@ Test(log, wait_hook_keeps_waiting)
 	open_log(tmp_path(path, sizeof(path), "a.log"), 64);
 	hook_victim = stopped_holder();
 	log_set_wait_hook(wait_then_kill);
+	alarm(5);	/* a wait stretched by the step fails here */
+	realtime_step_s = step_s;
 	t0 = now_ns();
 	log_event("waited", NULL);
+	realtime_step_s = 0;
 	cr_expect_eq(hook_calls, 3, "wait hook called %d times", hook_calls);
 	cr_expect_geq(hook_ns[0] - t0, 10000000u);
 	for (i = 1; i < hook_calls && i < 3; i++)
@@ -1023,6 +1047,21 @@ Test(log, wait_hook_keeps_waiting)
 	cr_assert_eq(waitpid(hook_victim, NULL, 0), hook_victim);
 	expect_lines(path, 1);
 	cr_expect_eq(count_event(path, "waited"), 1);
+}
+
+Test(log, wait_hook_keeps_waiting)
+{
+	wait_with_clock_step(0);
+}
+
+Test(log, lock_wait_ignores_wall_clock_stepped_back)
+{
+	wait_with_clock_step(3600);
+}
+
+Test(log, lock_wait_ignores_wall_clock_stepped_forward)
+{
+	wait_with_clock_step(-3600);
 }
 
 /* A reopen asked while the lock is busy is done by the flush. */
