@@ -266,10 +266,14 @@ verb_upload(struct session *s, char *arg)
 	if (!session_hex(sum))
 		return session_reply(s, "ERR 402 sha256 must be 64 hex "
 		    "digits");
-	if (size > (unsigned long long)s->cfg->upload_max_size)
+	upload_sanitize_name(name, safe, sizeof(safe));
+	if (size > (unsigned long long)s->cfg->upload_max_size) {
+		log_event("upload", "client=%s name=%s size=%llu max_size=%d "
+		    "result=too_large", s->c->peer, safe, size,
+		    s->cfg->upload_max_size);
 		return session_reply(s, "ERR 414 too large: %llu bytes, "
 		    "max_size is %d", size, s->cfg->upload_max_size);
-	upload_sanitize_name(name, safe, sizeof(safe));
+	}
 	if (upload_begin(&u, s->cfg, err, sizeof(err)) == -1) {
 		log_warnx("upload: %s", err);
 		return session_reply(s, "ERR 500 %s", err);

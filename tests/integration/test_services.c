@@ -408,6 +408,9 @@ Test(services, upload_raw_over_max_size_keeps_nothing)
 	reply[n > 0 ? n : 0] = '\0';
 	cr_assert(strncmp(reply, "ERR too large", 13) == 0, "%s", reply);
 	cr_assert_eq(h_log_wait(d.log, " disconnect ", 1, H_WAIT_MS), 0);
+	/* The refusal has its record, and the disconnect says why. */
+	cr_assert_eq(h_log_count(d.log, " max_size=1000 result=too_large"), 1);
+	cr_assert_eq(h_log_count(d.log, "reason=\"upload too large\""), 1);
 	snprintf(path, sizeof(path), "%s/up", d.dir);
 	cr_assert_eq(count_files(path, "upload-"), 0);
 	cr_assert_eq(count_files(path, ".upload-"), 0);
@@ -609,6 +612,9 @@ Test(services, session_upload_checks_and_never_overwrites)
 	    "ERR 402 UPLOAD needs: name size sha256", H_WAIT_MS);
 	h_session_expect(fd, "ECHO after uploads", "OK after uploads",
 	    H_WAIT_MS);
+	cr_assert_eq(h_log_wait(d.log, " upload client=", 4, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(d.log, " name=big.txt size=101 max_size=100 "
+	    "result=too_large"), 1);
 
 	snprintf(path, sizeof(path), "%s/up/notes.txt", d.dir);
 	text = h_slurp(path, NULL);
