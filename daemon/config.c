@@ -69,6 +69,8 @@ const struct conf_key config_keys[] = {
 	S("user", "", user, config_check_user),
 	S("proxy_protocol", "off", proxy_protocol, config_check_proxy),
 	S("proxy_from", "", proxy_from, cidr_list_check),
+	CONF_BOOL_KEY("server", "status_clients", "false", struct config,
+	    status_clients),
 	I("pool", "start", "4", 1, CONFIG_WORKERS_MAX, start),
 	I("pool", "min_spare", "2", 0, CONFIG_WORKERS_MAX, min_spare),
 	I("pool", "max_spare", "8", 1, CONFIG_WORKERS_MAX, max_spare),

@@ -37,6 +37,7 @@ struct config {
 	char	proxy_from[1024];
 	int	proxy_versions;		/* PROXYPROTO_V1|V2 bits; 0: off */
 	struct cidr_list proxy_nets;	/* proxy_from, parsed */
+	int	status_clients;	/* STATUS shows client addresses */
 	/* [pool] */
 	int	start;
 	int	min_spare;

@@ -169,11 +169,14 @@ verb_status(struct session *s, char *arg)
 	for (i = 0; i < n; i++) {
 		busy += w[i].serving;
 		idle += w[i].state == SB_IDLE || w[i].state == SB_STARTING;
-		fprintf(fp, "\nworker slot=%zu pid=%d state=%s requests=%llu "
-		    "client=%s", w[i].slot, (int)w[i].pid,
-		    scoreboard_state_name(w[i].state),
-		    (unsigned long long)w[i].requests,
-		    w[i].serving && w[i].client[0] ? w[i].client : "-");
+		fprintf(fp, "\nworker slot=%zu pid=%d state=%s requests=%llu",
+		    w[i].slot, (int)w[i].pid, scoreboard_state_name(w[i].state),
+		    (unsigned long long)w[i].requests);
+		/* Who is connected is the operator's to show: any client
+		 * may ask for STATUS. */
+		if (s->cfg->status_clients)
+			fprintf(fp, " client=%s", w[i].serving &&
+			    w[i].client[0] ? w[i].client : "-");
 	}
 	fclose(fp);
 	r = asprintf(&text, "OK uptime=%lld port=%d service=%s stress=%s "

@@ -318,7 +318,7 @@ Test(supervise, sighup_keeps_max_workers)
 Test(supervise, sighup_keeps_per_source)
 {
 	const char *const over[] = { "server.service=session",
-	    "limits.per_source=1", NULL };
+	    "limits.per_source=1", "server.status_clients=true", NULL };
 	struct h_daemon d;
 	char reply[1024];
 	int one, two;
