@@ -290,6 +290,10 @@ main(int argc, char *argv[])
 		env.ready_fd = main_daemonize();
 		log_event("daemon", "pid=%d", (int)getpid());
 	}
+	/* The master's records (worker_start, worker_exit) wait out a full
+	 * disk; its workers' are counted as lost. After -d's fork, which a
+	 * child does not inherit it through. */
+	log_set_keep_failed(1);
 	main_write_port_file(cfg->port_file, env.port);
 	files_owner = getpid();
 	atexit(main_remove_files);

@@ -1,5 +1,6 @@
 /* test_log.c -- the shared append-only log writer (shared/log.c). */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -1216,5 +1217,94 @@ Test(log, pending_overflow_reason)
 	cr_assert_str_eq(r.event, "log_resumed");
 	cr_expect_null(strstr(r.fields, "reason=\"Success\""), "loss "
 	    "reported as: %s", r.fields);
+	lines_free(&l);
+}
+
+/* The file "full" from now on (a soft RLIMIT_FSIZE at its size), or not. */
+static void
+disk_full(const char *path, int full)
+{
+	struct rlimit rl;
+	struct stat st;
+
+	signal(SIGXFSZ, SIG_IGN);	/* write(2) fails with EFBIG */
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	cr_assert_eq(stat(path, &st), 0);
+	rl.rlim_cur = full ? (rlim_t)st.st_size : rl.rlim_max;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+/* A child logs one record into the full file: fork() does not pass
+ * log_set_keep_failed() on, so it is lost. Returns the child's status. */
+static int
+fork_child_logging_lost(void)
+{
+	pid_t pid;
+	int st;
+
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0) {
+		child_init();
+		log_event("child_lost", NULL);
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* log_resumed counts the records lost, not the writes that failed: a
+ * batch of five refused in one write is five records lost. */
+Test(log, full_disk_counts_records_not_writes)
+{
+	char path[PATH_MAX];
+	struct lines l;
+	int i;
+
+	open_log(tmp_path(path, sizeof(path), "a.log"), 64);
+	log_event("before", NULL);
+	disk_full(path, 1);
+	log_set_batch(1);
+	for (i = 0; i < 5; i++)
+		log_event("batched", "i=%d", i);
+	log_flush();
+	log_event("alone", NULL);
+	log_set_batch(0);
+	disk_full(path, 0);
+	log_event("after", NULL);
+	lines_read(path, &l);
+	cr_assert_eq(l.n, 3, "%zu lines", l.n);
+	expect_rec(&l, 0, "before", "");
+	expect_rec(&l, 1, "log_resumed", "lost=6 reason=\"File too large\"");
+	expect_rec(&l, 2, "after", "");
+	lines_free(&l);
+}
+
+/* With log_set_keep_failed(1), refused records are kept and written once
+ * the file takes them again, in order, before the next record; a process
+ * without it (another worker) still counts its own as lost. */
+Test(log, full_disk_keeps_records_when_asked)
+{
+	char path[PATH_MAX];
+	struct lines l;
+
+	open_log(tmp_path(path, sizeof(path), "a.log"), 64);
+	log_set_keep_failed(1);
+	log_event("before", NULL);
+	disk_full(path, 1);
+	log_event("kept", "n=1");
+	log_event("kept", "n=2");
+	/* Still full: flushing keeps them. */
+	cr_assert_eq(log_flush_pending(), 0);
+	cr_assert_eq(fork_child_logging_lost(), 0);
+	disk_full(path, 0);
+	cr_assert_eq(log_flush_pending(), 0);
+	log_event("after", NULL);
+	lines_read(path, &l);
+	cr_assert_eq(l.n, 5, "%zu lines", l.n);
+	expect_rec(&l, 0, "before", "");
+	expect_rec(&l, 1, "log_resumed", "lost=1 reason=\"File too large\"");
+	expect_rec(&l, 2, "kept", "n=1");
+	expect_rec(&l, 3, "kept", "n=2");
+	expect_rec(&l, 4, "after", "");
 	lines_free(&l);
 }
