@@ -11,9 +11,9 @@
  * too. An unknown user name costs the same argon2id verification as a
  * wrong password, so timing tells nothing about which names exist.
  *
- * The raw service speaks lines ("LOGIN alice secret"); the session service
- * reaches the same functions with verbs. Secrets never reach the log:
- * redact_secrets() (shared/redact.c) hides them in what is logged.
+ * A library: the session service's verbs and the line-mode auth service
+ * (both in session.c) call it; it speaks no protocol. Secrets never reach
+ * the log: its records name the user, never the password nor the token.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -21,9 +21,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "daemon/config.h"
 #include "daemon/conn.h"
-#include "daemon/service.h"
+#include "daemon/services/auth.h"
 #include "daemon/store.h"
 #include "shared/log.h"
 
@@ -238,10 +240,4 @@ auth_logout(struct conn *c, const struct config *cfg, const char *user,
 	log_event("auth", "action=logout user=%s client=%s result=ok", user,
 	    c->peer);
 	return AUTH_OK;
-}
-
-void
-auth_serve(struct conn *c, const struct config *cfg)
-{
-	session_run(c, cfg, SESSION_LINES | SESSION_AUTH_ONLY);
 }

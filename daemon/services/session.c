@@ -15,10 +15,17 @@
 #include <strings.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "daemon/config.h"
 #include "daemon/conn.h"
 #include "daemon/scoreboard.h"
 #include "daemon/service.h"
+#include "daemon/services/auth.h"
+#include "daemon/services/ident.h"
+#include "daemon/services/mirror.h"
+#include "daemon/services/session.h"
+#include "daemon/services/upload.h"
 #include "daemon/sockbind.h"
 #include "daemon/store.h"
 #include "shared/frame.h"
@@ -655,7 +662,7 @@ session_next(struct session *s, char *line, char **req, uint32_t *len)
 	return FRAME_OK;
 }
 
-void
+static void
 session_run(struct conn *c, const struct config *cfg, int flags)
 {
 	struct session s = { c, cfg, { c, session_read, session_write },
@@ -703,8 +710,10 @@ session_run(struct conn *c, const struct config *cfg, int flags)
 		session_notify(&s, c->end == CONN_SHUTDOWN ?
 		    "ERR 503 server shutting down" : c->end == CONN_BUSY ?
 		    "ERR 503 server busy: idle connection let go" :
-		    c->reason[0] == 'i' ?
+		    c->limit == CONN_LIMIT_IDLE ?
 		    "ERR 408 timeout: idle too long" :
+		    c->limit == CONN_LIMIT_SEND ?
+		    "ERR 408 timeout: replies left unread" :
 		    "ERR 408 timeout: session time is up");
 		/* A request already on its way would make our close a
 		 * reset, which could cost the client that last frame. */
@@ -717,4 +726,11 @@ void
 session_serve(struct conn *c, const struct config *cfg)
 {
 	session_run(c, cfg, 0);
+}
+
+/* The auth service: the account verbs, one request per line. */
+void
+session_auth_serve(struct conn *c, const struct config *cfg)
+{
+	session_run(c, cfg, SESSION_LINES | SESSION_AUTH_ONLY);
 }

@@ -30,6 +30,7 @@
 #include "daemon/config.h"
 #include "daemon/conn.h"
 #include "daemon/service.h"
+#include "daemon/services/upload.h"
 #include "shared/log.h"
 #include "shared/utf8.h"
 

@@ -6,7 +6,7 @@
 
 #include <criterion/criterion.h>
 
-#include "daemon/service.h"
+#include "daemon/services/session.h"
 #include "shared/redact.h"
 
 static void

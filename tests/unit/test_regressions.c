@@ -9,7 +9,7 @@
 
 #include <criterion/criterion.h>
 
-#include "daemon/service.h"
+#include "daemon/services/session.h"
 #include "shared/utf8.h"
 
 /* Parse req as the daemon holds it (NUL after it); the ERR reply in err. */
