@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "daemon/config.h"
+#include "daemon/hashgate.h"
 #include "daemon/service.h"
 #include "shared/log.h"
 #include "shared/proxyproto.h"
@@ -106,6 +107,7 @@ const struct conf_key config_keys[] = {
 	/* libsodium's interactive limits are the floor. */
 	I("auth", "pwhash_ops", "2", 2, 20, pwhash_ops),
 	I("auth", "pwhash_mem_kib", "65536", 65536, 4194304, pwhash_mem_kib),
+	I("auth", "max_hashing", "0", 0, HASHGATE_SLOTS, max_hashing),
 	P("log", "path", "/var/log/sockbind/sockbind.log", log_path),
 	I("log", "max_message", "1024", LOG_MAX_MESSAGE_MIN,
 	    LOG_MAX_MESSAGE_MAX, max_message),

@@ -74,6 +74,7 @@ struct config {
 	int	registration_window;
 	int	pwhash_ops;
 	int	pwhash_mem_kib;
+	int	max_hashing;	/* hashes at once, server-wide; 0: CPUs */
 	/* [log] */
 	char	log_path[PATH_MAX];
 	int	max_message;

@@ -21,6 +21,7 @@
 
 #include "daemon/config.h"
 #include "daemon/conn.h"
+#include "daemon/hashgate.h"
 #include "daemon/listener.h"
 #include "daemon/master.h"
 #include "daemon/service.h"
@@ -310,6 +311,10 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	if (env.pidfh != NULL && pidfile_write(env.pidfh) == -1)
 		fatal("pidfile %s", cfg->pidfile);
+	/* Shared by every worker forked from here on, whatever service a
+	 * reload switches to: made before the first. */
+	if (hashgate_init(err, sizeof(err)) == -1)
+		fatalx("%s", err);
 
 	status = master_run(&env);
 	main_remove_files();

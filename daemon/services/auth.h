@@ -29,6 +29,7 @@ enum auth_result {
 	AUTH_LOCKED,		/* too many recent failures */
 	AUTH_REG_LIMIT,		/* too many registrations from the address */
 	AUTH_BAD_TOKEN,		/* unknown, expired or revoked */
+	AUTH_BUSY,		/* [auth] max_hashing hashes already run */
 	AUTH_STORE,		/* the store failed */
 };
 

@@ -393,6 +393,9 @@ session_auth_error(struct session *s, enum auth_result r)
 	case AUTH_BAD_TOKEN:
 		return session_reply(s, "ERR 431 unknown, expired or revoked "
 		    "token");
+	case AUTH_BUSY:
+		return session_reply(s, "ERR 429 too many password checks "
+		    "running: try again in a moment");
 	case AUTH_OK:
 	case AUTH_STORE:
 		break;

@@ -56,6 +56,37 @@ login(int fd, const char *user, const char *password, char *tok)
 	cr_assert_eq(strlen(tok), 64);
 }
 
+/* A value in KiB from /proc/PID/status ("VmRSS", "VmHWM"), or -1. */
+static long
+proc_kib(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, field, strlen(field)) == 0 &&
+		    line[strlen(field)] == ':')
+			kib = atol(line + strlen(field) + 1);
+	fclose(fp);
+	return kib;
+}
+
+/* The worker serving the connection fd (its connect record's pid). */
+static pid_t
+worker_of(const struct h_daemon *d, int fd)
+{
+	char needle[64];
+
+	snprintf(needle, sizeof(needle), "connect client=127.0.0.1:%d ",
+	    h_local_port(fd));
+	cr_assert_eq(h_log_wait(d->log, needle, 1, H_WAIT_MS), 0);
+	return h_log_pid_of(d->log, needle);
+}
+
 Test(identity, register_login_resume_logout)
 {
 	struct h_daemon d;
@@ -231,13 +262,100 @@ Test(identity, lockout_and_release)
 	close(fd);
 }
 
+/* Strangers guessing a user name lock it only for their own addresses: a
+ * machine that never failed for it is still tried, and its user logs in;
+ * one that fails for it once is locked out of it too. */
+Test(identity, name_lock_spares_addresses_that_never_failed)
+{
+	const char *const over[] = { "server.service=session",
+	    "auth.max_failures=3", "auth.failure_window=600",
+	    "auth.failure_delay_ms=0", NULL };
+	struct h_daemon d;
+	char tok[80];
+	int fd, i;
+
+	h_start(&d, 23470, 23479, over);
+	fd = h_session_connect("127.0.0.5", d.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, "REGISTER gina " PASSWORD, "OK registered gina",
+	    3 * H_WAIT_MS);
+	for (i = 0; i < 3; i++)
+		h_session_expect(fd, "LOGIN gina a-strangers-guess",
+		    "ERR 430 wrong user name or password", 3 * H_WAIT_MS);
+	h_session_expect(fd, "LOGIN gina " PASSWORD,
+	    "ERR 429 too many failed logins: try again in 600 s",
+	    3 * H_WAIT_MS);
+	close(fd);
+	fd = h_session_connect("127.0.0.6", d.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, "LOGIN gina another-guess",
+	    "ERR 430 wrong user name or password", 3 * H_WAIT_MS);
+	h_session_expect(fd, "LOGIN gina " PASSWORD,
+	    "ERR 429 too many failed logins: try again in 600 s",
+	    3 * H_WAIT_MS);
+	close(fd);
+	fd = h_session_connect("127.0.0.7", d.port, 3 * H_WAIT_MS);
+	login(fd, "gina", PASSWORD, tok);
+	close(fd);
+	cr_assert_eq(h_log_wait(d.log, "user=gina client=127.0.0.7:", 1,
+	    H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(d.log, "user=gina client=127.0.0.7:"), 1);
+	cr_assert_eq(h_log_count(d.log, "action=login user=gina client="
+	    "127.0.0.6:"), 2);
+	cr_assert_eq(h_log_count(d.log, "result=locked"), 2);
+}
+
+/*
+ * At most [auth] max_hashing password hashes run at once, server-wide: with
+ * one held (its worker stopped in the middle of it), another login waits a
+ * short bounded time and gets ERR 429, counted as no failure; once the
+ * holder is killed, its slot is free again.
+ */
+Test(identity, password_hashes_bounded_server_wide)
+{
+	const char *const over[] = { "server.service=session",
+	    "auth.max_hashing=1", "auth.pwhash_ops=6",
+	    "auth.failure_delay_ms=0", NULL };
+	struct h_daemon d;
+	char reply[256];
+	long t0, waited;
+	pid_t pid;
+	int a, b, i;
+
+	h_start(&d, 23480, 23489, over);
+	a = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
+	b = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
+	pid = worker_of(&d, a);
+	h_frame_send_text(a, "LOGIN nobody some-password-here");
+	/* Stopped once it is inside the hash: 64 MiB taken (bounded wait). */
+	for (i = 0; i < 5000 && proc_kib(pid, "VmRSS") < 32768; i++)
+		h_pause_ms(1);
+	cr_assert_geq(proc_kib(pid, "VmRSS"), 32768, "no hash seen");
+	cr_assert_eq(kill(pid, SIGSTOP), 0);
+	cr_assert_eq(h_wait_state(pid, 'T', H_WAIT_MS), 0);
+	t0 = h_now_ms();
+	h_session_ask(b, "LOGIN nobody some-other-password", reply,
+	    sizeof(reply), 3 * H_WAIT_MS);
+	waited = h_now_ms() - t0;
+	cr_assert_str_eq(reply, "ERR 429 too many password checks running: "
+	    "try again in a moment");
+	cr_assert(waited >= 950 && waited < 4000, "refused after %ld ms",
+	    waited);
+	cr_assert_eq(h_log_wait(d.log, "result=busy", 1, H_WAIT_MS), 0);
+	/* The holder dies holding its slot: the next login gets it. */
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	h_session_expect(b, "LOGIN nobody some-other-password",
+	    "ERR 430 wrong user name or password", 3 * H_WAIT_MS);
+	cr_assert_eq(h_log_count(d.log, "result=busy"), 1);
+	close(a);
+	close(b);
+}
+
 /* Guesses sent in parallel, all before any reply: each is counted before
  * its password is checked, so no more than max_failures are ever tried. */
 Test(identity, parallel_guesses_meet_the_lockout)
 {
 	const char *const over[] = { "server.service=session",
 	    "pool.start=8", "auth.max_failures=3", "auth.failure_window=600",
-	    "auth.failure_delay_ms=0", NULL };
+	    "auth.failure_delay_ms=0", "auth.max_hashing=3", NULL };
 	struct h_daemon d;
 	char reply[256];
 	int fd[8], i, wrong = 0, locked = 0;
