@@ -33,7 +33,6 @@
 #include "shared/redact.h"
 #include "shared/utf8.h"
 
-#define SESSION_VERB_MAX	32
 #define SESSION_LINE_MAX	4096
 #define SESSION_DRAIN_MS	1000	/* after a reply that ends us */
 #define SESSION_QUIT_DRAIN_MS	250	/* after QUIT: the client is done */
@@ -534,35 +533,6 @@ verb_help(struct session *s, char *arg)
 	return session_reply(s, "%s", list);
 }
 
-/*
- * The unknown verb as ERR 401 quotes it: up to its first space or control
- * character (shown as one '?': a tab may part "LGOIN\talice\tpw"), at most
- * SESSION_VERB_MAX bytes never cut inside a UTF-8 sequence, and with what
- * follows LOGIN, REGISTER or RESUME hidden. Returns how many bytes of req
- * the quote covers.
- */
-static size_t
-session_quote_verb(const char *req, size_t len, char *out, size_t outlen)
-{
-	size_t vlen, cut;
-	int n;
-
-	for (vlen = 0; vlen < len && req[vlen] != ' ' &&
-	    (unsigned char)req[vlen] >= 0x20 && req[vlen] != 0x7f; vlen++)
-		;
-	cut = vlen > SESSION_VERB_MAX ? SESSION_VERB_MAX -
-	    utf8_tail(req, SESSION_VERB_MAX) : vlen;
-	if (redact_secrets(req, cut, out, outlen) == 0)
-		snprintf(out, outlen, "%.*s", (int)cut, req);
-	if (cut == vlen && vlen < len && req[vlen] != ' ' &&
-	    (n = strlen(out)) + 1 < (int)outlen) {
-		out[n] = '?';
-		out[n + 1] = '\0';
-		vlen++;
-	}
-	return vlen;
-}
-
 /* The verb of req[0..len): its index in verbs[], or -1. */
 static int
 session_find_verb(const char *req, size_t len, int flags)
@@ -602,7 +572,7 @@ session_parse(char *req, uint32_t len, int flags, int *verb, char **arg,
 	*arg = req[vlen] == ' ' ? req + vlen + 1 : NULL;
 	if ((*verb = session_find_verb(req, len, flags)) == -1) {
 		n = snprintf(err, errlen, "ERR 401 unknown verb ");
-		session_quote_verb(req, len, err + n, errlen - n);
+		redact_verb(req, len, err + n, errlen - n);
 		return -1;
 	}
 	if (verbs[*verb].needs_arg && *arg == NULL) {
@@ -621,17 +591,13 @@ session_parse(char *req, uint32_t len, int flags, int *verb, char **arg,
 static void
 session_log_request(struct session *s, const char *req, size_t len)
 {
-	char quoted[SESSION_VERB_MAX + 32];
-	size_t used;
+	char quoted[64];
 
-	if (session_find_verb(req, len, s->flags) >= 0) {
+	if (session_find_verb(req, len, s->flags) >= 0)
 		session_log(s, 0, req, len);
-		return;
-	}
-	used = session_quote_verb(req, len, quoted, sizeof(quoted));
-	if (used < len)
-		strlcat(quoted, " [secret]", sizeof(quoted));
-	session_log(s, 0, quoted, strlen(quoted));
+	else
+		session_log(s, 0, quoted, redact_unknown(req, len, quoted,
+		    sizeof(quoted)));
 }
 
 /* One request: check it, find its verb, run it. */
