@@ -161,7 +161,7 @@ valgrind: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/valgrind/run.sh $(SOCKBIND) $(SOCKBIN)
 
-# The benchmark (issue 7): sockbind's echo, log on, against Python's
+# The benchmark (docs/bench/README.md): sockbind's echo, log on, against Python's
 # ForkingTCPServer, xinetd, socat and redis, in a private network namespace,
 # then a profile of sockbind; writes docs/bench/ (scripts/bench.sh). As root
 # it installs the packages it needs, which make test does not.

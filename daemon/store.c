@@ -309,33 +309,41 @@ store_failure_count(struct store *s, const char *key, int64_t since)
 
 static int
 store_failure_reserve_locked(struct store *s, const char *ukey,
-    const char *akey, int64_t since, int max, int64_t now, int64_t *row)
+    const char *pkey, const char *akey, int64_t since, int max, int64_t now,
+    int64_t rows[2])
 {
-	const char *keys[2] = { akey, ukey };
-	int i, n;
+	const char *keys[3] = { akey, ukey, pkey };
+	int i, n[3] = { 0, 0, 0 };
 
-	for (i = 0; i < 2 && keys[i] != NULL; i++) {
+	for (i = 0; i < 3 && keys[i] != NULL; i++)
 		/* Rows out of the window count no more: the table stays the
 		 * size of what the windows hold. */
 		if (store_run(s, "DELETE FROM failures WHERE key = ? AND at "
 		    "<= ?", "ti", NULL, 0, NULL, keys[i], since) < 0 ||
-		    (n = store_failure_count(s, keys[i], since)) < 0)
+		    (n[i] = store_failure_count(s, keys[i], since)) < 0)
 			return -1;
-		if (n >= max)
-			return 1;
+	/* The address past its limit; or the name past its limit, for an
+	 * address that failed for it: a stranger's guesses cannot lock the
+	 * user out of an address that never failed. */
+	if (n[0] >= max || (ukey != NULL && n[1] >= max && n[2] > 0))
+		return 1;
+	rows[0] = -1;
+	for (i = 2; i >= 0; i--) {	/* the address's row last */
+		if (keys[i] == NULL)
+			continue;
+		if (store_run(s, "INSERT INTO failures (key, at) VALUES (?, ?)",
+		    "ti", NULL, 0, NULL, keys[i], now) < 0)
+			return -1;
+		rows[1] = sqlite3_last_insert_rowid(s->db);
+		if (rows[0] == -1)
+			rows[0] = rows[1];
 	}
-	for (i = 1; i >= 0; i--)	/* the address's row last: *row */
-		if (keys[i] != NULL && store_run(s, "INSERT INTO failures "
-		    "(key, at) VALUES (?, ?)", "ti", NULL, 0, NULL, keys[i],
-		    now) < 0)
-			return -1;
-	*row = sqlite3_last_insert_rowid(s->db);
 	return 0;
 }
 
 int
-store_failure_reserve(struct store *s, const char *ukey, const char *akey,
-    int64_t since, int max, int64_t now, int64_t *row)
+store_failure_reserve(struct store *s, const char *ukey, const char *pkey,
+    const char *akey, int64_t since, int max, int64_t now, int64_t rows[2])
 {
 	int r;
 
@@ -344,7 +352,8 @@ store_failure_reserve(struct store *s, const char *ukey, const char *akey,
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		return store_fail(s->db, "begin");
-	r = store_failure_reserve_locked(s, ukey, akey, since, max, now, row);
+	r = store_failure_reserve_locked(s, ukey, pkey, akey, since, max, now,
+	    rows);
 	if (r >= 0 && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) !=
 	    SQLITE_OK)
 		r = store_fail(s->db, "commit");
@@ -354,11 +363,19 @@ store_failure_reserve(struct store *s, const char *ukey, const char *akey,
 }
 
 int
-store_failure_release(struct store *s, const char *ukey, int64_t row)
+store_failure_release(struct store *s, const char *ukey, const char *pkey,
+    const int64_t rows[2])
 {
-	if (store_run(s, "DELETE FROM failures WHERE key = ?", "t", NULL, 0,
-	    NULL, ukey) < 0)
+	if (store_run(s, "DELETE FROM failures WHERE key = ? OR key = ?", "tt",
+	    NULL, 0, NULL, ukey, pkey) < 0)
 		return -1;
 	return store_run(s, "DELETE FROM failures WHERE rowid = ?", "i", NULL,
-	    0, NULL, row);
+	    0, NULL, rows[1]);
+}
+
+int
+store_failure_cancel(struct store *s, const int64_t rows[2])
+{
+	return store_run(s, "DELETE FROM failures WHERE rowid BETWEEN ? AND ?",
+	    "ii", NULL, 0, NULL, rows[0], rows[1]);
 }
