@@ -98,7 +98,9 @@ master_signal(int sig)
 	unsigned char b = sig;
 	int saved = errno;
 
-	(void)write(selfpipe[1], &b, 1);
+	if (write(selfpipe[1], &b, 1) == -1) {
+		/* Full: a wake-up already waits for the loop. */
+	}
 	errno = saved;
 }
 
@@ -965,7 +967,9 @@ master_check_ready(void)
 			continue;
 		st = master_state(i);
 		if (st == SB_IDLE || st == SB_BUSY) {
-			(void)write(env->ready_fd, "", 1);
+			if (write(env->ready_fd, "", 1) == -1) {
+				/* The -d parent is gone: none to tell. */
+			}
 			master_detach();
 		}
 	}
