@@ -28,6 +28,7 @@ fi
 newer()
 {
 	printf '%s\n' "$files" | while read -r f; do
+		# shellcheck disable=SC3013 # dash, Debian's sh, has -nt
 		if [ "$f" -nt "$deb" ]; then
 			echo "$f"
 			break
