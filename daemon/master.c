@@ -808,7 +808,9 @@ master_reload_check_store(char *err, size_t errlen)
 		close(p[0]);
 		if (store_init(reload.next.store_path, err, errlen) == 0)
 			_exit(0);
-		(void)write(p[1], err, strlen(err));
+		if (write(p[1], err, strlen(err)) == -1) {
+			/* The master then says "store check failed". */
+		}
 		_exit(1);
 	}
 	close(p[1]);
