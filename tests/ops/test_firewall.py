@@ -169,29 +169,38 @@ class DryRun(unittest.TestCase):
         self.assertTrue(out.startswith("usage: sockbind-firewall"))
 
 
-class Refusals(unittest.TestCase):
+class StandIn:
+    """A test with a stand-in command first on PATH, logging its calls to
+    $FAKE_LOG (self.log)."""
 
-    def setUp(self):
+    def stand_in(self, name, text):
+        """Install it; return the environment to run the script in."""
         self.tmp = TempDir()
         self.dir = self.tmp.__enter__()
+        self.addCleanup(self.tmp.__exit__, None, None, None)
         self.bin = os.path.join(self.dir, "bin")
         os.mkdir(self.bin)
         os.chmod(self.bin, 0o755)
-        fake = os.path.join(self.bin, "firewall-cmd")
+        fake = os.path.join(self.bin, name)
         with open(fake, "w") as f:
-            f.write(FAKE)
+            f.write(text)
         os.chmod(fake, 0o755)
         self.log = os.path.join(self.dir, "calls")
-        self.env = dict(os.environ, PATH=self.bin + ":/usr/bin:/bin",
-                        FAKE_LOG=self.log, FAKE_STATE="running")
-
-    def tearDown(self):
-        self.tmp.__exit__(None, None, None)
+        return dict(os.environ, PATH=self.bin + ":/usr/bin:/bin",
+                    FAKE_LOG=self.log)
 
     def calls(self):
         if not os.path.exists(self.log):
             return []
-        return open(self.log).read().splitlines()
+        with open(self.log) as f:
+            return f.read().splitlines()
+
+
+class Refusals(StandIn, unittest.TestCase):
+
+    def setUp(self):
+        self.env = dict(self.stand_in("firewall-cmd", FAKE),
+                        FAKE_STATE="running")
 
     def test_no_firewall_cmd(self):
         # A PATH with the shell's tools but no firewall-cmd and no nft.
@@ -456,31 +465,17 @@ class Nftables(unittest.TestCase):
         self.assertNotIn("#", out)
 
 
-class NftablesRun(unittest.TestCase):
+class NftablesRun(StandIn, unittest.TestCase):
     """The nft commands really run (against a stand-in nft), as root."""
 
     def setUp(self):
         if os.geteuid() != 0:
             self.skipTest("needs root")
-        self.tmp = TempDir()
-        self.dir = self.tmp.__enter__()
-        self.addCleanup(self.tmp.__exit__, None, None, None)
-        fake = os.path.join(self.dir, "nft")
-        with open(fake, "w") as f:
-            f.write(FAKE_NFT)
-        os.chmod(fake, 0o755)
-        self.log = os.path.join(self.dir, "calls")
         # No firewall-cmd on this PATH: nftables is the default.
-        self.env = dict(os.environ, PATH=self.dir + ":/usr/bin:/bin",
-                        FAKE_LOG=self.log, FAKE_TABLE="no", FAKE_RULESET="")
         if shutil.which("firewall-cmd", path="/usr/bin:/bin"):
             self.skipTest("firewall-cmd installed: firewalld would be tried")
-
-    def calls(self):
-        if not os.path.exists(self.log):
-            return []
-        with open(self.log) as f:
-            return f.read().splitlines()
+        self.env = dict(self.stand_in("nft", FAKE_NFT), FAKE_TABLE="no",
+                        FAKE_RULESET="")
 
     def test_open_runs_the_dry_run_ruleset(self):
         for args in ([], ["-f", "10.1.0.0/16", "-f", "fd00::/8"]):
