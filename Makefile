@@ -4,6 +4,8 @@
 #                 (SERVICE=echo and PORT=N or MIN-MAX override the file)
 #   make test     the same set-up, then every test, then again under ASan+UBSan
 #   make          build build/sockbind and build/sockbin
+#   make install  install them, the units and the configuration (PREFIX=/usr:
+#                 the configuration in /etc); make deb: a Debian package
 
 PREFIX     ?= /usr/local
 # Under /usr (a distribution's prefix) the configuration is in /etc, as the
