@@ -534,6 +534,67 @@ class NftablesRun(StandIn, unittest.TestCase):
         self.assertIn("nft -f", err)
 
 
+def netns_nft():
+    """Why the real nft cannot be tried in a network namespace of its own
+    here, or None when it can."""
+    if os.geteuid() != 0:
+        return "needs root"
+    if not shutil.which("nft") or not shutil.which("unshare"):
+        return "nft or unshare not installed"
+    p = subprocess.run(["unshare", "-n", "nft", "list", "ruleset"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return None if p.returncode == 0 else "no network namespace here"
+
+
+@unittest.skipIf(netns_nft(), netns_nft())
+class NftablesReal(unittest.TestCase):
+    """The real nft, in a network namespace of its own (no traffic): the
+    table opened, opened again (replaced), shown, closed in one command."""
+
+    def test_table_lifecycle(self):
+        script = """
+        S=$0 C=$1
+        nft add table inet filter
+        nft add chain inet filter input '{ type filter hook input priority 0; policy drop; }'
+        "$S" -c "$C" open
+        "$S" -c "$C" -f 10.2.0.0/16 -f fd00:2::/64 open
+        echo "== tables"; nft list tables
+        echo "== table"; nft list table inet sockbind
+        "$S" -c "$C" show
+        "$S" -c "$C" close
+        "$S" -c "$C" show
+        echo "== after"; nft list tables
+        """
+        p = subprocess.run(["unshare", "-n", "sh", "-c", script, SCRIPT,
+                            SAMPLE], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        out = p.stdout
+        self.assertIn("opened (nftables table inet sockbind)\n", out)
+        self.assertIn("opened (nftables table inet sockbind, from "
+                      "10.2.0.0/16, fd00:2::/64)\n", out)
+        tables = out.split("== tables\n")[1].split("== table\n")[0]
+        self.assertEqual(tables.splitlines(), ["table inet filter",
+                                               "table inet sockbind"])
+        table = out.split("== table\n")[1]
+        self.assertEqual(table.count("chain input"), 1)
+        for rule in ('iifname "lo" tcp dport %s accept' % PORTS,
+                     "ip saddr 10.2.0.0/16 tcp dport %s accept" % PORTS,
+                     "ip6 saddr fd00:2::/64 tcp dport %s accept" % PORTS,
+                     "tcp dport %s reject with tcp reset" % PORTS):
+            self.assertIn(rule, table)
+        self.assertNotIn("\t\ttcp dport %s accept" % PORTS, table)
+        self.assertIn("%s: open (nftables table inet sockbind)\n" % RANGE, out)
+        self.assertIn("%s: closed (nftables table inet sockbind deleted)\n"
+                      % RANGE, out)
+        self.assertIn("%s: closed (no nftables table inet sockbind)\n"
+                      % RANGE, out)
+        self.assertEqual(out.split("== after\n")[1], "table inet filter\n")
+        # The other table's input chain drops by default: said, each time.
+        self.assertEqual(p.stderr.count("table inet filter, chain input, "
+                                        "drops by default"), 2, p.stderr)
+
+
 class ServiceFile(unittest.TestCase):
 
     def test_xml(self):
