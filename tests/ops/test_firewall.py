@@ -3,7 +3,8 @@ prints in dry-run mode (the ruleset checked by nft -c), the range it reads
 from the daemon's configuration, --from networks and the systemd drop-in
 they need, its choice of firewall, its refusals (no firewall-cmd or nft,
 firewalld not running, not root), the commands it really runs (against a
-stand-in firewall-cmd and nft), and the firewalld service file."""
+stand-in firewall-cmd and nft, and the real nft in a network namespace of
+its own), and the firewalld service file."""
 import os
 import shutil
 import subprocess
