@@ -27,7 +27,8 @@ FILES = sorted(
      "/lib/systemd/system/sockbind.service",
      "/lib/systemd/system/sockbind@.service",
      "/usr/lib/firewalld/services/sockbind.xml",
-     "/usr/lib/sysusers.d/sockbin.conf"]
+     "/usr/lib/sysusers.d/sockbin.conf",
+     "/usr/share/lintian/overrides/sockbin"]
     + ["/usr/share/man/man%s/%s.gz" % (f.rsplit(".", 1)[1], f)
        for f in MANPAGES]
     + CONFFILES)
