@@ -4,9 +4,13 @@
 #                 (SERVICE=echo and PORT=N or MIN-MAX override the file)
 #   make test     the same set-up, then every test, then again under ASan+UBSan
 #   make          build build/sockbind and build/sockbin
+#   make install  install them, the units and the configuration (PREFIX=/usr:
+#                 the configuration in /etc); make deb: a Debian package
 
 PREFIX     ?= /usr/local
-SYSCONFDIR ?= $(PREFIX)/etc
+# Under /usr (a distribution's prefix) the configuration is in /etc, as the
+# Filesystem Hierarchy Standard and Debian policy say; else in PREFIX/etc.
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 # make install: DESTDIR is prepended to every one of these.
 BINDIR     ?= $(PREFIX)/bin
 SBINDIR    ?= $(PREFIX)/sbin
@@ -59,11 +63,24 @@ $(BUILD)/obj/%.o: %.c $(BUILD)/paths
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # SYSCONFDIR is compiled in (the default configuration paths): a build for
-# another SYSCONFDIR, as in `make install SYSCONFDIR=/etc`, recompiles.
+# another SYSCONFDIR recompiles. `make install` does not do that behind the
+# user's back (as root, with other paths than the build was tested with):
+# it stops and names the build to run first.
 $(BUILD)/paths: FORCE
 	@mkdir -p $(@D)
 	@echo '$(SYSCONFDIR)' | cmp -s - $@ || echo '$(SYSCONFDIR)' > $@
 FORCE:
+BUILT_FOR := $(shell cat $(BUILD)/paths 2>/dev/null)
+ifneq ($(filter install,$(MAKECMDGOALS)),)
+ifneq ($(BUILT_FOR),)
+ifneq ($(BUILT_FOR),$(SYSCONFDIR))
+$(error make install: $(BUILD)/ was built with its configuration in \
+$(BUILT_FOR), not $(SYSCONFDIR); build for the install first: \
+make $(strip $(foreach v,PREFIX SYSCONFDIR,$(if $(filter command \
+line,$(origin $(v))),$(v)=$($(v))))), then make install again)
+endif
+endif
+endif
 
 $(SOCKBIND): $(call obj,daemon/main.c $(DAEMON_SRC) $(SHARED_SRC))
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -276,10 +293,20 @@ uninstall: $(DIST)/sockbind.ini
 	@$(call unconf,etc/logrotate/sockbind,$(DESTDIR)$(LOGROTATEDIR)/sockbind)
 	@rmdir $(CONF_DIR) 2>/dev/null || true
 
+# make deb: the Debian package, build/deb/sockbin_VERSION_ARCH.deb, from
+# debian/ (the install above with PREFIX=/usr), checked by lintian; then
+# `sudo apt install ./build/deb/sockbin_*.deb`. scripts/deb.sh builds from
+# a copy of the tree, in build/deb/src, whatever BUILD is.
+DEB_PKGS := debhelper dpkg-dev fakeroot lintian
+.PHONY: deb
+deb: deps
+	@sh scripts/deps.sh $(DEB_PKGS)
+	@sh scripts/deb.sh build/deb
+
 format:
 	clang-format -i $(wildcard shared/*.[ch] daemon/*.[ch] daemon/services/*.c client/*.[ch] tests/*/*.[ch])
 
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj -name '*.d' -type f 2>/dev/null)

@@ -9,6 +9,8 @@ libsodium-dev libsqlite3-dev libsystemd-dev python3 netcat-openbsd
 systemd groff-base mandoc strace"
 # tests/integration/test_haproxy.c: a load balancer in front of two daemons.
 packages="$packages haproxy"
+# tests/ops: the nftables ruleset (nft -c) and the logrotate file.
+packages="$packages nftables logrotate"
 packages="$packages $*"
 
 missing=""

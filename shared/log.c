@@ -373,8 +373,10 @@ log_write_all(const char *buf, size_t len)
 
 			/* A torn record is worse than a lost one. */
 			if (done > 0 &&
-			    (end = lseek(log_fdesc, 0, SEEK_END)) != -1)
-				(void)ftruncate(log_fdesc, end - done);
+			    (end = lseek(log_fdesc, 0, SEEK_END)) != -1 &&
+			    ftruncate(log_fdesc, end - done) == -1) {
+				/* The write's error is the one returned. */
+			}
 			errno = saved;
 			return -1;
 		}

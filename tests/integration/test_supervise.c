@@ -222,7 +222,8 @@ Test(supervise, sighup_resizes_pool_without_refusing)
 	const char *const big[] = { "pool.start=5", NULL };
 	struct h_daemon d;
 	pid_t client;
-	int status, done;
+	int status, done, n;
+	long deadline;
 
 	h_start(&d, 21650, 21659, small);
 	cr_assert_eq(h_wait_workers(d.pid, 2, H_WAIT_MS), 0);
@@ -234,10 +235,22 @@ Test(supervise, sighup_resizes_pool_without_refusing)
 	cr_assert_eq(h_log_wait(d.log, " reload config=", 1, H_WAIT_MS), 0);
 	cr_assert_eq(waitpid(client, &status, 0), client);
 	cr_assert_eq(status, 0, "a connection failed across the reload");
-	cr_assert_eq(h_wait_workers(d.pid, 5, H_WAIT_MS), 0,
-	    "pool is %d, not 5", h_workers(d.pid, NULL, 0));
 	cr_assert_eq(h_log_count(d.log, "start=5"), 1);
 	cr_assert_eq(h_log_wait(d.log, "reason=retired", 2, H_WAIT_MS), 0);
+	/*
+	 * The pool grows to the new start = 5. A connection that found no
+	 * idle worker during the reload may have had a spare forked for it,
+	 * which max_spare (8) lets stay: the pool is not an exact count at
+	 * any fixed moment, so wait until it is within its bounds.
+	 */
+	deadline = h_now_ms() + H_WAIT_MS;
+	do {
+		n = h_workers(d.pid, NULL, 0);
+		if (n >= 5 && n <= 8)
+			break;
+		h_pause_ms(5);
+	} while (h_now_ms() < deadline);
+	cr_assert(n >= 5 && n <= 8, "pool is %d, not 5 to 8 workers", n);
 }
 
 /* A reload replaces the workers, but one serving a client finishes that

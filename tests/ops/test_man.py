@@ -47,6 +47,17 @@ class ManPages(unittest.TestCase):
                                    stderr=subprocess.STDOUT, text=True)
                 self.assertEqual((p.returncode, p.stdout), (0, ""))
 
+    @unittest.skipUnless(shutil.which("groff"), "groff not installed")
+    def test_paths_render_whole(self):
+        # A path written as two words (".I /var/lib/sockbind\\- name")
+        # renders with a space in it, and may be broken across lines.
+        for page in PAGES:
+            with self.subTest(page=os.path.basename(page)):
+                text = rendered(page)
+                self.assertTrue(text.strip())
+                self.assertEqual(re.findall(r"/[\w.@/-]*\w-\s+\w+", text),
+                                 [])
+
     def test_section_matches_name(self):
         for page in PAGES:
             name, sec = os.path.basename(page).rsplit(".", 1)
