@@ -348,10 +348,11 @@ def ini_value(rest: str) -> str:
     return re.match(r"[^;#]*", rest).group().strip()
 
 
-def read_ini(path: str) -> dict[tuple[str, str], str]:
-    """{(section, key): value} of an INI file; ConfigError for what sockbin
-    refuses too: an unreadable file, a syntax error, a key outside any
-    section or given twice, a byte order mark."""
+def read_ini(path: str) -> tuple[list[str], dict[tuple[str, str], str]]:
+    """The sections of an INI file, and {(section, key): value}, names in
+    lower case; ConfigError for what sockbin refuses too: an unreadable
+    file, a syntax error, a key outside any section or given twice, a byte
+    order mark."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -362,6 +363,7 @@ def read_ini(path: str) -> dict[tuple[str, str], str]:
     if data.startswith(b"\xef\xbb\xbf"):
         raise ConfigError("%s: line 1: starts with a byte order mark: save "
                           "the file as UTF-8 without one" % path)
+    sections: list[str] = []
     values: dict[tuple[str, str], str] = {}
     where: dict[tuple[str, str], int] = {}
     section = None
@@ -378,6 +380,7 @@ def read_ini(path: str) -> dict[tuple[str, str], str]:
             continue
         if line.startswith("[") and line.endswith("]"):
             section = line[1:-1].strip().lower()
+            sections.append(section)
             continue
         key, eq, rest = line.partition("=")
         key = key.strip().lower()
@@ -393,7 +396,7 @@ def read_ini(path: str) -> dict[tuple[str, str], str]:
                                             where[(section, key)]))
         values[(section, key)] = ini_value(rest.strip())
         where[(section, key)] = first
-    return values
+    return sections, values
 
 
 def load_config(path: str, explicit: bool) -> Config:
@@ -402,11 +405,12 @@ def load_config(path: str, explicit: bool) -> Config:
     missing file named with -c is an error."""
     cfg = Config()
     if explicit or os.path.exists(path):
-        sections = {s for s, _ in CONFIG_KEYS}
-        for (section, key), value in read_ini(path).items():
-            if section not in sections:
+        sections, values = read_ini(path)
+        for section in sections:
+            if section not in ("server", "client"):
                 raise ConfigError("%s: [%s]: unknown section"
                                   % (path, section))
+        for (section, key), value in values.items():
             if (section, key) not in CONFIG_KEYS:
                 raise ConfigError("%s: [%s] %s: unknown key"
                                   % (path, section, key))
@@ -1069,9 +1073,10 @@ def read_file(path: str, follow: bool = True) -> bytes:
         fd = os.open(path, flags)
     except OSError as e:
         die(EXIT_USAGE, "%s: %s" % (path, e.strerror))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        die(EXIT_USAGE, "%s: not a regular file" % path)
     with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            die(EXIT_USAGE, "%s: not a regular file" % path)
         return f.read()
 
 
