@@ -24,6 +24,7 @@ Two things in one file:
 """
 from __future__ import annotations
 
+import errno
 import getopt
 import hashlib
 import ipaddress
@@ -282,12 +283,6 @@ def die(status: int, message: str) -> NoReturn:
     raise SystemExit(status)
 
 
-def out(text: str) -> None:
-    """A line on stdout, with exactly the bytes the server sent."""
-    sys.stdout.buffer.write(text.encode("utf-8", "surrogateescape") + b"\n")
-    sys.stdout.flush()
-
-
 def to_bytes(text: str) -> bytes:
     """Command-line and file text back to the bytes it came from."""
     return text.encode("utf-8", "surrogateescape")
@@ -296,6 +291,12 @@ def to_bytes(text: str) -> bytes:
 def to_text(data: bytes) -> str:
     """Bytes from the server as text, invalid UTF-8 kept as it is."""
     return data.decode("utf-8", "surrogateescape")
+
+
+def out(text: str) -> None:
+    """A line on stdout, with exactly the bytes the server sent."""
+    sys.stdout.buffer.write(to_bytes(text) + b"\n")
+    sys.stdout.flush()
 
 
 # -- configuration ----------------------------------------------------------
@@ -313,15 +314,15 @@ class Config:
     token_file: str = ""                # sockbin's; read, not used here
 
 
-# (section, key) -> (field, kind, minimum, maximum)
-CONFIG_KEYS = {
-    ("server", "host"): ("host", "str", 0, 0),
-    ("server", "port"): ("port", "ports", 0, 0),
-    ("client", "message"): ("message", "str", 0, 0),
-    ("client", "interval"): ("interval", "int", 1, 3600),
-    ("client", "duration"): ("duration", "int", 1, 86400),
-    ("client", "log"): ("log", "path", 0, 0),
-    ("client", "token_file"): ("token_file", "path", 0, 0),
+# (section, key) -> (field, kind, limit): a number's range, a text's bytes
+CONFIG_KEYS: dict[tuple[str, str], tuple[str, str, Any]] = {
+    ("server", "host"): ("host", "text", 255),
+    ("server", "port"): ("port", "ports", 31),
+    ("client", "message"): ("message", "text", 1023),
+    ("client", "interval"): ("interval", "number", (1, 3600)),
+    ("client", "duration"): ("duration", "number", (1, 86400)),
+    ("client", "log"): ("log", "path", 4095),
+    ("client", "token_file"): ("token_file", "path", 4095),
 }
 
 
@@ -399,6 +400,28 @@ def read_ini(path: str) -> tuple[list[str], dict[tuple[str, str], str]]:
     return sections, values
 
 
+def config_value(kind: str, limit: Any, value: str) -> Any:
+    """A configuration value as its kind wants it; ValueError saying why
+    it will not do."""
+    if re.search("[\udc80-\udcff]", value):
+        raise ValueError("not valid UTF-8")
+    if kind == "number":
+        if not re.fullmatch(r"[-+]?[0-9]+", value):
+            raise ValueError("'%s' is not a whole number" % value)
+        if not limit[0] <= int(value) <= limit[1]:
+            raise ValueError("%d is out of range %d..%d"
+                             % ((int(value),) + limit))
+        return int(value)
+    if kind == "ports" and value and parse_ports(value) is None:
+        raise ValueError("'%s' is not a port (1-65535) or a range MIN-MAX"
+                         % value)
+    if kind == "path" and value:
+        value = os.path.abspath(value)      # as sockbin: from here
+    if len(to_bytes(value)) > limit:
+        raise ValueError("longer than %d bytes" % limit)
+    return value
+
+
 def load_config(path: str, explicit: bool) -> Config:
     """The configuration: defaults, then the file's values, checked as
     sockbin checks them. A missing default file means the defaults; a
@@ -414,27 +437,12 @@ def load_config(path: str, explicit: bool) -> Config:
             if (section, key) not in CONFIG_KEYS:
                 raise ConfigError("%s: [%s] %s: unknown key"
                                   % (path, section, key))
-            field, kind, low, high = CONFIG_KEYS[(section, key)]
-            why = None
-            if re.search("[\udc80-\udcff]", value):
-                why = "not valid UTF-8"
-            elif kind == "int":
-                if not re.fullmatch(r"[-+]?[0-9]+", value):
-                    why = "'%s' is not a whole number" % value
-                elif not low <= int(value) <= high:
-                    why = "%s is out of range %d..%d" % (int(value), low,
-                                                          high)
-                else:
-                    setattr(cfg, field, int(value))
-                    continue
-            elif kind == "ports" and value and parse_ports(value) is None:
-                why = "'%s' is not a port (1-65535) or a range MIN-MAX" % value
-            if why is not None:
+            field, kind, limit = CONFIG_KEYS[(section, key)]
+            try:
+                setattr(cfg, field, config_value(kind, limit, value))
+            except ValueError as e:
                 raise ConfigError("%s: [%s] %s: %s" % (path, section, key,
-                                                       why))
-            if kind == "path" and value:
-                value = os.path.abspath(value)
-            setattr(cfg, field, value)
+                                                       e))
     home = os.environ.get("HOME") or "."
     cfg.log = cfg.log or os.path.join(home, ".sockbin.log")
     cfg.token_file = cfg.token_file or os.path.join(home, ".sockbin-token")
@@ -469,8 +477,10 @@ def host_problem(host: str) -> Optional[str]:
             return "each part of a host name is 1-63 characters"
         if not re.fullmatch(r"[A-Za-z0-9-]+", label):
             return "a host name has only letters, digits, '-' and '.'"
-        if label.startswith("-") or label.endswith("-"):
-            return "a part of a host name cannot start or end with '-'"
+        if label.startswith("-"):
+            return "a part of a host name cannot start with '-'"
+        if label.endswith("-"):
+            return "a part of a host name cannot end with '-'"
     return None
 
 
@@ -642,7 +652,7 @@ class Link:
         """Connect to the first port of the range where a server accepts,
         then learn its protocol; exit EXIT_NOSERVER when none does."""
         low, high = self.ports
-        reason = os.strerror(111)       # ECONNREFUSED
+        reason = os.strerror(errno.ECONNREFUSED)
         for port in range(low, high + 1):
             try:
                 addresses = socket.getaddrinfo(self.host, port,
@@ -657,7 +667,7 @@ class Link:
                 try:
                     sock.connect(address)
                 except TimeoutError:
-                    reason = os.strerror(110)   # ETIMEDOUT
+                    reason = os.strerror(errno.ETIMEDOUT)
                 except OSError as e:
                     reason = e.strerror or str(e)
                 else:
@@ -1182,7 +1192,7 @@ def write_exchange_file(path: str, text: str) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW |
                      os.O_CLOEXEC, 0o644)
     except OSError as e:
-        if e.errno == 40:           # ELOOP
+        if e.errno == errno.ELOOP:
             die(EXIT_USAGE, "%s: is a symbolic link: refused" % path)
         die(EXIT_USAGE, "%s: %s" % (path, e.strerror))
     try:
@@ -1281,7 +1291,7 @@ def check_args(command: str, args: list[str]) -> None:
         except OSError as e:
             die(EXIT_USAGE, "%s: %s" % (args[0], e.strerror))
         if not os.access(args[0], os.R_OK):
-            die(EXIT_USAGE, "%s: %s" % (args[0], os.strerror(13)))
+            die(EXIT_USAGE, "%s: %s" % (args[0], os.strerror(errno.EACCES)))
     if command == "pingpong" and not (re.fullmatch(r"[0-9]+", args[1]) and
                                       1 <= int(args[1]) <= 1000000):
         die(EXIT_USAGE, "pingpong: ROUNDS must be 1-1000000, not '%s'"

@@ -4,12 +4,15 @@ exit statuses, and its log, record by record.
 
 Each class starts sockbind (test_services.DaemonCase) with its service and
 a port range of its own inside 24602-24689; the tests that need nobody to
-answer bind 24600-24601 without listening. The client runs as a process of its own, with HOME and its log in
-the test's directory. Every wait ends on a condition (an exit, a line).
+answer bind 24600-24601 without listening. The client runs as a process of
+its own, with HOME and its log in the test's directory. Every wait ends on
+a condition (an exit, a line).
 """
 import hashlib
 import os
+import pty
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +21,7 @@ from datetime import datetime
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from test_client_prompts import Terminal  # noqa: E402
 from test_services import DaemonCase  # noqa: E402
 
 CLIENT = os.path.join(HERE, "..", "..", "client", "python", "sockbin.py")
@@ -64,6 +68,10 @@ class ClientCase(DaemonCase):
         return (p.returncode, p.stdout.decode("utf-8", "replace"),
                 p.stderr.decode("utf-8", "replace"))
 
+    def client_log_text(self):
+        with open(self.client_log, encoding="utf-8") as f:
+            return f.read()
+
     def records(self):
         """The client's log: [(time, pid, event, fields)], every line a
         record."""
@@ -95,6 +103,20 @@ class ClientCase(DaemonCase):
 
     def greeting(self):
         return r'recv {server} bytes=\d+ text="OK sockbind \S+ session"'
+
+
+class PyTerminal(Terminal):
+    """sockbin.py on a pseudo-terminal."""
+
+    def __init__(self, args, home):
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            try:
+                os.environ["HOME"] = home
+                os.execv(sys.executable, [sys.executable, CLIENT] + args)
+            finally:
+                os._exit(127)
+        self.seen = b""
 
 
 def text(event, s):
@@ -270,6 +292,31 @@ class Session(ClientCase):
         self.assertEqual(status, 2)
         self.assertIn("No such file or directory", err)
 
+    def test_questions_on_a_terminal(self):
+        # Neither -H/-p nor [server] keys: asked, with the defaults.
+        t = PyTerminal(["-c", self.client_conf, "echo", "hi there"],
+                       self.dir)
+        t.expect("Server host [127.0.0.1]: ")
+        t.send("bad_host!\n")
+        t.expect("'bad_host!' will not do: a host name has only letters, "
+                 "digits, '-' and '.'.")
+        t.expect("Server host [127.0.0.1]: ")
+        t.send("\n")                              # the default
+        t.expect("Server port or range [65430-65440]: ")
+        t.send("99999\n")
+        t.expect("'99999' will not do: a port is 1-65535, or a range "
+                 "MIN-MAX.")
+        t.expect("Server port or range [65430-65440]: ")
+        t.send("  %d \n" % self.port)
+        t.expect("hi there")
+        self.assertEqual(t.status(), 0)
+        # The end of input ends the run: status 2, nobody bothered.
+        t = PyTerminal(["-c", self.client_conf, "echo", "x"], self.dir)
+        t.expect("Server host [127.0.0.1]: ")
+        t.send("\x04")
+        t.expect("no server given")
+        self.assertEqual(t.status(), 2)
+
     def test_help_and_version(self):
         status, out, err = self.client("--help")
         self.assertEqual((status, err), (0, ""))
@@ -352,6 +399,30 @@ class RawMirror(ClientCase):
                                         r'text="%s"$' % LAB_NAME,
                                         self.log())), 2)
 
+    def test_periodic_send_interrupted(self):
+        # Ctrl-C after the first reply: the loop ends, the client says how
+        # many it sent and closes cleanly (status 0).
+        self.INTERVAL, self.DURATION = 60, 3600
+        self.write_client_conf()
+        client = subprocess.Popen(
+            [sys.executable, CLIENT, "-c", self.client_conf, "-p",
+             str(self.port), "send"], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, cwd=self.dir,
+            env=dict(os.environ, HOME=self.dir))
+        self.addCleanup(client.wait)
+        self.addCleanup(client.kill)
+        first = client.stdout.readline().decode()
+        self.assertTrue(first.endswith(LAB_REPLY + "\n"), first)
+        client.send_signal(signal.SIGINT)
+        out, err = client.communicate(timeout=10)
+        self.assertEqual((client.returncode, out, err),
+                         (0, b"", "sockbin.py: 1 message sent, interrupted\n"
+                          .encode()))
+        self.assertRecords([
+            r"connect {server}", text("send", LAB_NAME),
+            text("recv", LAB_REPLY),
+            r'disconnect {server} reason="interrupted" duration_ms=\d+'])
+
     def test_chat_both_ways(self):
         status, out, err = self.client(
             "chat", stdin="abc\nпривет".encode())   # the last line, no LF
@@ -365,7 +436,7 @@ class RawMirror(ClientCase):
         self.assertEqual(err, "sockbin.py: 127.0.0.1:%d: ERR invalid UTF-8 "
                          "at byte 0\n" % self.port)
         # The bytes that are not UTF-8 are shown escaped in the log.
-        self.assertIn(r'text="\xffabc"', open(self.client_log).read())
+        self.assertIn(r'text="\xffabc"', self.client_log_text())
 
     def test_echo_that_differs(self):
         status, out, err = self.client("echo", "abc")
@@ -490,7 +561,7 @@ class Auth(ClientCase):
                              lines[1])
         self.assertIsNotNone(token, out)
         self.assertEqual(lines[2:], ["OK ivan", "OK"])
-        log = open(self.client_log).read()
+        log = self.client_log_text()
         self.assertNotIn("horse", log)
         self.assertNotIn(token.group(1), log)
         self.assertRecords([
