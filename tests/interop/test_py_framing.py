@@ -150,13 +150,8 @@ class Sending(unittest.TestCase):
                 s.most = most
                 s.send_frame(payload)
                 s.close()
-                got = b""
-                while True:
-                    chunk = peer.recv(4096)
-                    if not chunk:
-                        break
-                    got += chunk
-                peer.close()
+                with peer, peer.makefile("rb") as f:
+                    got = f.read()                  # up to the end
                 self.assertEqual(got, frame(payload))
                 self.assertEqual(s.calls, -(-(len(payload) + 4) // most))
 
