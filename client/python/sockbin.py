@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""sockbin.py -- a client of sockbind in Python, standard library only.
+"""sockbin.py -- a client of sockbind in Python 3.10 or later, standard
+library only.
 
 Two things in one file:
 
@@ -1368,15 +1369,17 @@ def main(argv: list[str]) -> int:
         die(EXIT_LOST, "%s: connection lost: %s"
             % (link.server, getattr(e, "strerror", None) or e))
     except KeyboardInterrupt:
-        # Ctrl-C outside a command's own loop: log the disconnect, then
-        # die of the signal as a program should.
         link.close("interrupted")
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGINT)
-        return 130
+        raise
     finally:
         link.close("client exit")
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        # Ctrl-C outside a command's own loop (a question, a reply): die
+        # of the signal, as a program should, without a traceback.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)

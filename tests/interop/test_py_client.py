@@ -10,7 +10,6 @@ a condition (an exit, a line).
 """
 import hashlib
 import os
-import pty
 import re
 import signal
 import socket
@@ -24,7 +23,8 @@ sys.path.insert(0, HERE)
 from test_client_prompts import Terminal  # noqa: E402
 from test_services import DaemonCase  # noqa: E402
 
-CLIENT = os.path.join(HERE, "..", "..", "client", "python", "sockbin.py")
+CLIENT = os.path.normpath(os.path.join(HERE, "..", "..", "client", "python",
+                                      "sockbin.py"))
 SIGNATURE = ". Сервер написан Титов Ю.П. М3О-3ХХБ-ХХ"
 LAB_NAME = "Титов Юрий Павлович"
 LAB_REPLY = "Чиволвап Йирю Вотит" + SIGNATURE
@@ -106,17 +106,19 @@ class ClientCase(DaemonCase):
 
 
 class PyTerminal(Terminal):
-    """sockbin.py on a pseudo-terminal."""
+    """sockbin.py on a pseudo-terminal: Terminal runs $SOCKBIN_BIN, here
+    the script itself (executable, #!/usr/bin/env python3)."""
 
     def __init__(self, args, home):
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            try:
-                os.environ["HOME"] = home
-                os.execv(sys.executable, [sys.executable, CLIENT] + args)
-            finally:
-                os._exit(127)
-        self.seen = b""
+        saved = os.environ.get("SOCKBIN_BIN")
+        os.environ["SOCKBIN_BIN"] = CLIENT
+        try:
+            super().__init__(args, home)
+        finally:
+            if saved is None:
+                del os.environ["SOCKBIN_BIN"]
+            else:
+                os.environ["SOCKBIN_BIN"] = saved
 
 
 def text(event, s):
@@ -316,6 +318,14 @@ class Session(ClientCase):
         t.send("\x04")
         t.expect("no server given")
         self.assertEqual(t.status(), 2)
+        # Ctrl-C at a question: the program dies of it, no traceback.
+        t = PyTerminal(["-c", self.client_conf, "echo", "x"], self.dir)
+        t.expect("Server host [127.0.0.1]: ")
+        t.send("\x03")
+        with self.assertRaises(AssertionError) as cm:
+            t.expect("never said")          # all it says, up to its end
+        self.assertNotIn("Traceback", str(cm.exception))
+        self.assertEqual(t.status(), -signal.SIGINT)
 
     def test_help_and_version(self):
         status, out, err = self.client("--help")
