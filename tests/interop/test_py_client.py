@@ -362,7 +362,7 @@ class SessionSmallFrames(ClientCase):
 
 class SessionTimeLimit(ClientCase):
     """send outlived by the server's session_timeout."""
-    PORTS = (24680, 24689)
+    PORTS = (24680, 24684)
     SERVICE = "session"
     LIMITS = "session_timeout = 1\n"
     INTERVAL = 2
@@ -377,6 +377,32 @@ class SessionTimeLimit(ClientCase):
         self.assertRegex(lines[1], r"^the server ended the session: ERR 408 ")
         self.assertRegex(self.records()[-1][3],
                          'reason="server ended the session"')
+
+
+class SessionLost(ClientCase):
+    """The worker serving the client killed while the client waits."""
+    PORTS = (24685, 24689)
+    SERVICE = "session"
+    EXTRA = MIRROR.replace("[mirror]\n", "[mirror]\ndelay_ms = 30000\n")
+
+    def test_connection_lost_is_status_4(self):
+        client = subprocess.Popen(
+            [sys.executable, CLIENT, "-c", self.client_conf, "-p",
+             str(self.port), "mirror", "abc"], stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, cwd=self.dir,
+            env=dict(os.environ, HOME=self.dir))
+        self.addCleanup(client.wait)
+        self.addCleanup(client.kill)
+        # The request is in; the worker's 30 s of work have begun.
+        self.wait_log('recv client=127.0.0.1:')
+        worker = int(re.search(r"sockbind\[(\d+)\] recv client=",
+                               self.log()).group(1))
+        os.kill(worker, signal.SIGKILL)
+        out, err = client.communicate(timeout=10)
+        self.assertEqual((client.returncode, out, err), (
+            4, b"", ("sockbin.py: 127.0.0.1:%d closed the connection\n"
+                     % self.port).encode()))
+        self.assertRegex(self.records()[-1][3], 'reason="client exit"')
 
 
 class RawMirror(ClientCase):
