@@ -29,6 +29,7 @@ import errno
 import getopt
 import hashlib
 import ipaddress
+import math
 import os
 import re
 import select
@@ -1012,7 +1013,7 @@ def cmd_send(link: Link, cfg: Config, args: list[str]) -> int:
     flag = InterruptFlag()
     start = time.monotonic()
     sent = 0
-    for i in range(-(-cfg.duration // cfg.interval)):
+    for i in range(math.ceil(cfg.duration / cfg.interval)):
         # Until it is time, watching for the server speaking unasked:
         # its last word (a time limit, a stop) before it closes.
         until = start + i * cfg.interval
@@ -1025,7 +1026,7 @@ def cmd_send(link: Link, cfg: Config, args: list[str]) -> int:
             if link.proto == "session":
                 last = link.recv_reply()
             else:
-                last = link.recv_line(0) if link.readable(0) else None
+                last = link.recv_line()
                 if last is not None:
                     link.log_recv(to_bytes(last))
             return send_report_end(link, last)

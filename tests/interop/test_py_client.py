@@ -481,6 +481,28 @@ class RawMirror(ClientCase):
                          "sent\n")
 
 
+class RawMirrorTimeLimit(ClientCase):
+    """send outlived by a raw server's session_timeout: its last line."""
+    PORTS = (24675, 24679)
+    SERVICE = "mirror"
+    LIMITS = "session_timeout = 1\n"
+    INTERVAL = 2
+    DURATION = 4
+
+    def test_send_ended_by_the_server(self):
+        status, out, err = self.client("send")
+        self.assertEqual((status, err), (4, ""))
+        self.assertRegex(out, r"^%s %s\nthe server ended the session: ERR "
+                         r"timeout: session timeout\n$"
+                         % (STAMP, re.escape(LAB_REPLY)))
+        self.assertRecords([
+            r"connect {server}", text("send", LAB_NAME),
+            text("recv", LAB_REPLY),
+            text("recv", "ERR timeout: session timeout"),
+            r'disconnect {server} reason="server ended the session" '
+            r'duration_ms=\d+'])
+
+
 class RawEcho(ClientCase):
     PORTS = (24620, 24629)
     SERVICE = "echo"
@@ -582,7 +604,7 @@ class Ident(ClientCase):
 
 
 class Auth(ClientCase):
-    PORTS = (24670, 24679)
+    PORTS = (24670, 24674)
     SERVICE = "auth"
     EXTRA = "[auth]\nfailure_delay_ms = 0\n"
 
