@@ -240,7 +240,7 @@ install-data: $(DIST)/sockbind.ini $(DIST_SUBST) $(DIST_PY)
 	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(BINDIR) \
 	    $(DESTDIR)$(DATADIR)/sockbin
 	$(INSTALL) -m 755 $(DIST)/sockbind-firewall $(DESTDIR)$(SBINDIR)
-	$(INSTALL) -m 644 $(DIST)/sockbin.py $(DESTDIR)$(DATADIR)/sockbin
+	$(INSTALL) -m 755 $(DIST)/sockbin.py $(DESTDIR)$(DATADIR)/sockbin
 	$(INSTALL) -m 755 $(DIST)/sockbin-py $(DESTDIR)$(BINDIR)
 	$(INSTALL) -m 644 $(DIST)/sockbind.service $(DIST)/sockbind@.service \
 	    $(DESTDIR)$(UNITDIR)

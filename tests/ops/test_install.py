@@ -67,7 +67,8 @@ class Install(unittest.TestCase):
             self.assertEqual(files_under(dest), EXPECTED)
             for f in ("usr/local/sbin/sockbind", "usr/local/bin/sockbin",
                       "usr/local/sbin/sockbind-firewall",
-                      "usr/local/bin/sockbin-py"):
+                      "usr/local/bin/sockbin-py",
+                      "usr/local/share/sockbin/sockbin.py"):
                 self.assertTrue(os.access(os.path.join(dest, f), os.X_OK), f)
             for f in EXPECTED:
                 mode = os.stat(os.path.join(dest, f)).st_mode & 0o7777
