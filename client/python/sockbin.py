@@ -240,28 +240,27 @@ UPLOAD_CHUNK = 65536
 COMMANDS = [("echo", "TEXT"), ("mirror", "TEXT"), ("chat", ""),
             ("send", ""), ("upload", "FILE"), ("pingpong", "FILE ROUNDS")]
 
+USAGE = "usage: %s [-hV] [-c file] [-H host] [-p port|min-max] command [args]"
 HELP = """\
-usage: {prog} [-hV] [-c file] [-H host] [-p port|min-max] command [args]
-commands:
-{commands}
-
 A client of sockbind in Python. It connects to the first port of the range
 where a server accepts and speaks that server's protocol: request frames to
 a session server, lines to the raw echo and mirror services, code words to
 pingpong, bytes to upload.
 
+commands:
   echo TEXT          send TEXT, print the echo; fails unless it is the same
   mirror TEXT        send TEXT, print the mirrored reply
   chat               send each line typed, print the replies
   send               every [client] interval seconds for [client] duration,
                      send [client] message and print the reply with its time
   upload FILE        upload FILE, check the size and SHA-256 the server says
-  pingpong FILE ROUNDS  the code-word exchange through the server's FILE
+  pingpong FILE ROUNDS
+                     ROUNDS code-word exchanges through the server's FILE
 
 options:
-  -c file            configuration (default {config}; the
-                     same keys as sockbin: [server] host, port; [client]
-                     message, interval, duration, log)
+  -c file            the configuration, with sockbin's keys: [server] host,
+                     port; [client] message, interval, duration, log
+                     (default {config})
   -H host            the server (default 127.0.0.1)
   -p port|min-max    its port, or a range to try (default 65430-65440)
   -h, --help         this text
@@ -1266,14 +1265,15 @@ RUN = {"echo": cmd_echo, "mirror": cmd_mirror, "chat": cmd_chat,
 
 
 def usage(status: int) -> NoReturn:
-    """The usage (with --help, the whole help) and exit."""
-    commands = "\n".join("  %s %s" % c if c[1] else "  " + c[0]
-                         for c in COMMANDS)
-    text = HELP.format(prog=PROG, commands=commands, config=DEFAULT_CONFIG)
-    if status:
-        sys.stderr.write(text.split("\n\n")[0] + "\n")
-    else:
-        sys.stdout.write(text)
+    """The usage and the commands on stderr and exit with status; with
+    status 0 (--help), the whole help on stdout."""
+    if status == 0:
+        print(USAGE % PROG + "\n\n" + HELP.format(config=DEFAULT_CONFIG),
+              end="")
+        raise SystemExit(0)
+    print(USAGE % PROG + "\ncommands:", file=sys.stderr)
+    for name, args in COMMANDS:
+        print("  " + (name + " " + args).strip(), file=sys.stderr)
     raise SystemExit(status)
 
 

@@ -328,12 +328,18 @@ class Session(ClientCase):
         self.assertEqual(t.status(), -signal.SIGINT)
 
     def test_help_and_version(self):
+        commands = ("echo TEXT", "mirror TEXT", "chat", "send",
+                    "upload FILE", "pingpong FILE ROUNDS")
         status, out, err = self.client("--help")
         self.assertEqual((status, err), (0, ""))
-        for command in ("echo TEXT", "mirror TEXT", "chat", "send",
-                        "upload FILE", "pingpong FILE ROUNDS"):
-            self.assertRegex(out, r"(?m)^  %s$" % command)
+        self.assertTrue(out.startswith("usage: sockbin.py [-hV] "), out)
+        for command in commands:
+            self.assertRegex(out, r"(?m)^  %s(  +\S|\n {21}\S)" % command)
         self.assertIn("4 connection lost", out)
+        # A usage error: the commands, on stderr.
+        status, out, err = self.client("nothing")
+        self.assertEqual((status, out), (2, ""))
+        self.assertIn("".join("\n  " + c for c in commands) + "\n", err)
         self.assertEqual(self.client("-V"), (0, "sockbin.py 0.1.0\n", ""))
 
 

@@ -121,7 +121,7 @@ class Install(unittest.TestCase):
                                    stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
                 self.assertEqual(p.returncode, 0, p.stdout)
-                self.assertIn("(default %s/sockbind/sockbin.ini;" % sysconf,
+                self.assertIn("(default %s/sockbind/sockbin.ini)" % sysconf,
                               p.stdout)
                 # The launcher itself, with its path made the DESTDIR's.
                 p = subprocess.run(["sh", "-c", launcher.replace(
