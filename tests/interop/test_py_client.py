@@ -366,23 +366,38 @@ class SessionSmallFrames(ClientCase):
         self.assertIn('reason="frame too big"', events[6][1])
 
 
-class SessionTimeLimit(ClientCase):
-    """send outlived by the server's session_timeout."""
-    PORTS = (24680, 24684)
-    SERVICE = "session"
+class TimeLimit:
+    """send outlived by the server's session_timeout (a mixin): the
+    server's last words printed, status 4, the log line by line."""
     LIMITS = "session_timeout = 1\n"
     INTERVAL = 2
     DURATION = 4
+    LAST = None             # the server's last words, a regular expression
+
+    def exchange(self):
+        """The log records of the one message sent before the end."""
+        raise NotImplementedError
 
     def test_send_ended_by_the_server(self):
         status, out, err = self.client("send")
         self.assertEqual((status, err), (4, ""))
-        lines = out.splitlines()
-        self.assertEqual(len(lines), 2, out)
-        self.assertRegex(lines[0], r"^%s %s$" % (STAMP, re.escape(LAB_REPLY)))
-        self.assertRegex(lines[1], r"^the server ended the session: ERR 408 ")
-        self.assertRegex(self.records()[-1][3],
-                         'reason="server ended the session"')
+        self.assertRegex(out, r"^%s %s\nthe server ended the session: %s\n$"
+                         % (STAMP, re.escape(LAB_REPLY), self.LAST))
+        self.assertRecords(
+            [r"connect {server}"] + self.exchange() +
+            [r'recv {server} bytes=\d+ text="%s"' % self.LAST,
+             r'disconnect {server} reason="server ended the session" '
+             r'duration_ms=\d+'])
+
+
+class SessionTimeLimit(TimeLimit, ClientCase):
+    PORTS = (24680, 24684)
+    SERVICE = "session"
+    LAST = "ERR 408 [^\n]*"
+
+    def exchange(self):
+        return [self.greeting(), text("send", "MIRROR " + LAB_NAME),
+                text("recv", "OK " + LAB_REPLY)]
 
 
 class SessionLost(ClientCase):
@@ -487,26 +502,13 @@ class RawMirror(ClientCase):
                          "sent\n")
 
 
-class RawMirrorTimeLimit(ClientCase):
-    """send outlived by a raw server's session_timeout: its last line."""
+class RawMirrorTimeLimit(TimeLimit, ClientCase):
     PORTS = (24675, 24679)
     SERVICE = "mirror"
-    LIMITS = "session_timeout = 1\n"
-    INTERVAL = 2
-    DURATION = 4
+    LAST = "ERR timeout: session timeout"
 
-    def test_send_ended_by_the_server(self):
-        status, out, err = self.client("send")
-        self.assertEqual((status, err), (4, ""))
-        self.assertRegex(out, r"^%s %s\nthe server ended the session: ERR "
-                         r"timeout: session timeout\n$"
-                         % (STAMP, re.escape(LAB_REPLY)))
-        self.assertRecords([
-            r"connect {server}", text("send", LAB_NAME),
-            text("recv", LAB_REPLY),
-            text("recv", "ERR timeout: session timeout"),
-            r'disconnect {server} reason="server ended the session" '
-            r'duration_ms=\d+'])
+    def exchange(self):
+        return [text("send", LAB_NAME), text("recv", LAB_REPLY)]
 
 
 class RawEcho(ClientCase):
