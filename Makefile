@@ -15,6 +15,7 @@ SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 BINDIR     ?= $(PREFIX)/bin
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
 DOCDIR     ?= $(PREFIX)/share/doc/sockbind
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 # firewalld and logrotate read only these, whatever the PREFIX.
@@ -216,8 +217,12 @@ SUBST = sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
             -e 's|/usr/local/bin/|$(BINDIR)/|g' \
             -e 's|/usr/local/etc/sockbind|$(SYSCONFDIR)/sockbind|g' \
             -e 's|/usr/local/lib/systemd/system|$(UNITDIR)|g' \
-            -e 's|/etc/firewalld/services|$(FIREWALLDDIR)|g'
-DIST_DIRS = $(BINDIR) $(SBINDIR) $(SYSCONFDIR) $(UNITDIR) $(FIREWALLDDIR)
+            -e 's|/etc/firewalld/services|$(FIREWALLDDIR)|g' \
+            -e 's|/usr/local/share/sockbin|$(DATADIR)/sockbin|g'
+DIST_DIRS = $(BINDIR) $(SBINDIR) $(SYSCONFDIR) $(UNITDIR) $(FIREWALLDDIR) \
+            $(DATADIR)
+# The Python client: sockbin.py under DATADIR/sockbin, run by sockbin-py.
+DIST_PY   := $(DIST)/sockbin.py $(DIST)/sockbin-py
 # conf FILE DEST: install unless DEST exists; unconf FILE DEST: remove DEST
 # if it is still FILE.
 conf   = if cmp -s $(1) $(2); then :; elif [ -e $(2) ]; then \
@@ -239,6 +244,9 @@ $(DIST)/%: systemd/% $(DIST)/dirs
 $(DIST)/man/%: docs/% $(DIST)/dirs
 	@mkdir -p $(@D)
 	$(SUBST) $< > $@
+$(DIST_PY): $(DIST)/%: client/python/% $(DIST)/dirs
+	@mkdir -p $(@D)
+	$(SUBST) $< > $@
 
 install: all install-data
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
@@ -248,11 +256,14 @@ install: all install-data
 	daemon-reload && systemctl enable --now sockbind (see sockbind(8))"; fi
 
 # Everything but the two compiled programs.
-install-data: $(DIST)/sockbind.ini $(DIST_SUBST)
+install-data: $(DIST)/sockbind.ini $(DIST_SUBST) $(DIST_PY)
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(CONF_DIR) \
 	    $(DESTDIR)$(FIREWALLDDIR) $(DESTDIR)$(LOGROTATEDIR) \
-	    $(DESTDIR)$(DOCDIR)/examples
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(DATADIR)/sockbin
 	$(INSTALL) -m 755 $(DIST)/sockbind-firewall $(DESTDIR)$(SBINDIR)
+	$(INSTALL) -m 755 $(DIST)/sockbin.py $(DESTDIR)$(DATADIR)/sockbin
+	$(INSTALL) -m 755 $(DIST)/sockbin-py $(DESTDIR)$(BINDIR)
 	$(INSTALL) -m 644 $(DIST)/sockbind.service $(DIST)/sockbind@.service \
 	    $(DESTDIR)$(UNITDIR)
 	@set -e; for f in $(MANPAGES); do \
@@ -275,7 +286,9 @@ uninstall: $(DIST)/sockbind.ini
 	rm -f $(DESTDIR)$(SBINDIR)/sockbind $(DESTDIR)$(BINDIR)/sockbin \
 	    $(DESTDIR)$(SBINDIR)/sockbind-firewall \
 	    $(DESTDIR)$(UNITDIR)/sockbind.service \
-	    $(DESTDIR)$(UNITDIR)/sockbind@.service
+	    $(DESTDIR)$(UNITDIR)/sockbind@.service \
+	    $(DESTDIR)$(BINDIR)/sockbin-py $(DESTDIR)$(DATADIR)/sockbin/sockbin.py
+	@rmdir $(DESTDIR)$(DATADIR)/sockbin 2>/dev/null || true
 	@set -e; for f in $(MANPAGES); do n=$${f#docs/}; \
 	    echo "rm -f $(DESTDIR)$(MANDIR)/man$${n##*.}/$$n"; \
 	    rm -f $(DESTDIR)$(MANDIR)/man$${n##*.}/$$n; done

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import unittest
 
 from opslib import (BUILD, ROOT, SOCKBIND, TempDir, config_defaults,
@@ -20,6 +21,7 @@ CONFIGS = ["usr/local/etc/sockbind/" + f
 EXPECTED = sorted(
     ["usr/local/sbin/sockbind", "usr/local/bin/sockbin",
      "usr/local/sbin/sockbind-firewall",
+     "usr/local/bin/sockbin-py", "usr/local/share/sockbin/sockbin.py",
      "usr/local/lib/systemd/system/sockbind.service",
      "usr/local/lib/systemd/system/sockbind@.service",
      "usr/local/share/doc/sockbind/README.md",
@@ -69,7 +71,9 @@ class Install(unittest.TestCase):
             self.assertEqual(status, 0, out)
             self.assertEqual(files_under(dest), EXPECTED)
             for f in ("usr/local/sbin/sockbind", "usr/local/bin/sockbin",
-                      "usr/local/sbin/sockbind-firewall"):
+                      "usr/local/sbin/sockbind-firewall",
+                      "usr/local/bin/sockbin-py",
+                      "usr/local/share/sockbin/sockbin.py"):
                 self.assertTrue(os.access(os.path.join(dest, f), os.X_OK), f)
             for f in EXPECTED:
                 mode = os.stat(os.path.join(dest, f)).st_mode & 0o7777
@@ -102,6 +106,35 @@ class Install(unittest.TestCase):
             self.assertFalse(os.path.exists(os.path.dirname(conf)))
             self.assertFalse(os.path.exists(
                 os.path.join(dest, "usr/local/share/doc/sockbind")))
+            self.assertFalse(os.path.exists(
+                os.path.join(dest, "usr/local/share/sockbin")))
+
+    def test_python_client(self):
+        """sockbin-py runs the installed sockbin.py, which reads the
+        installed sockbin.ini by default, whatever PREFIX and SYSCONFDIR."""
+        for prefix, sysconf in (("/usr/local", "/usr/local/etc"),
+                                ("/usr", "/etc")):
+            with self.subTest(prefix=prefix), TempDir() as dest:
+                status, out = make("install-data", "DESTDIR=" + dest,
+                                   "PREFIX=" + prefix, "SYSCONFDIR=" + sysconf)
+                self.assertEqual(status, 0, out)
+                launcher = open(os.path.join(dest, prefix[1:], "bin",
+                                             "sockbin-py")).read()
+                script = prefix + "/share/sockbin/sockbin.py"
+                self.assertIn('\nexec python3 %s "$@"\n' % script, launcher)
+                p = subprocess.run([sys.executable, dest + script, "--help"],
+                                   stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+                self.assertEqual(p.returncode, 0, p.stdout)
+                self.assertIn("(default %s/sockbind/sockbin.ini)" % sysconf,
+                              p.stdout)
+                # The launcher itself, with its path made the DESTDIR's.
+                p = subprocess.run(["sh", "-c", launcher.replace(
+                    script, dest + script), "sockbin-py", "-V"],
+                                   stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+                self.assertEqual((p.returncode, p.stdout),
+                                 (0, "sockbin.py 0.1.0\n"))
 
     def test_installed_config(self):
         with TempDir() as dest:
