@@ -6,6 +6,7 @@
 
 #include "daemon/config.h"
 #include "daemon/service.h"
+#include "daemon/status.h"
 #include "shared/log.h"
 #include "shared/proxyproto.h"
 
@@ -69,6 +70,8 @@ const struct conf_key config_keys[] = {
 	S("user", "", user, config_check_user),
 	S("proxy_protocol", "off", proxy_protocol, config_check_proxy),
 	S("proxy_from", "", proxy_from, cidr_list_check),
+	CONF_BOOL_KEY("server", "status_clients", "false", struct config,
+	    status_clients),
 	I("pool", "start", "4", 1, CONFIG_WORKERS_MAX, start),
 	I("pool", "min_spare", "2", 0, CONFIG_WORKERS_MAX, min_spare),
 	I("pool", "max_spare", "8", 1, CONFIG_WORKERS_MAX, max_spare),
@@ -104,6 +107,8 @@ const struct conf_key config_keys[] = {
 	/* libsodium's interactive limits are the floor. */
 	I("auth", "pwhash_ops", "2", 2, 20, pwhash_ops),
 	I("auth", "pwhash_mem_kib", "65536", 65536, 4194304, pwhash_mem_kib),
+	CONF_STR_KEY("status", "listen", "", struct config, status_listen,
+	    status_check_listen),
 	P("log", "path", "/var/log/sockbind/sockbind.log", log_path),
 	I("log", "max_message", "1024", LOG_MAX_MESSAGE_MIN,
 	    LOG_MAX_MESSAGE_MAX, max_message),

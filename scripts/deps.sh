@@ -6,7 +6,7 @@ set -eu
 
 packages="gcc make pkg-config libbsd-dev libiniparser-dev libcriterion-dev
 libsodium-dev libsqlite3-dev libsystemd-dev python3 netcat-openbsd
-systemd groff-base mandoc strace"
+systemd groff-base mandoc strace libmicrohttpd-dev"
 # tests/integration/test_haproxy.c: a load balancer in front of two daemons.
 packages="$packages haproxy"
 packages="$packages $*"

@@ -32,6 +32,8 @@ struct log_shared {
 	unsigned long	lost;		/* records that could not be written */
 	int		lost_errno;
 	time_t		reported;	/* last failure report on stderr */
+	uint64_t	written;	/* records written, since log_open() */
+	uint64_t	dropped;	/* records lost, since log_open() */
 	char		path[PATH_MAX];
 };
 
@@ -392,6 +394,30 @@ log_report_loss(void)
 	    shared->lost == 1 ? "" : "s", LOG_REPORT_EVERY);
 }
 
+/* Records in buf: one per line (their text is escaped). */
+static uint64_t
+log_records(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+	uint64_t n = 0;
+
+	while (p < end && (p = memchr(p, '\n', end - p)) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+int
+log_counts(uint64_t *written, uint64_t *dropped)
+{
+	if (shared == NULL)
+		return -1;
+	*written = __atomic_load_n(&shared->written, __ATOMIC_RELAXED);
+	*dropped = __atomic_load_n(&shared->dropped, __ATOMIC_RELAXED);
+	return 0;
+}
+
 /* Called with the lock held: follow a reopen, report losses, write. */
 static void
 log_write_locked(const char *buf, size_t len)
@@ -411,8 +437,12 @@ log_write_locked(const char *buf, size_t len)
 	if (log_write_all(buf, len) == -1) {
 		shared->lost++;
 		shared->lost_errno = errno;
+		__atomic_add_fetch(&shared->dropped, log_records(buf, len),
+		    __ATOMIC_RELAXED);
 		log_report_loss();
-	}
+	} else
+		__atomic_add_fetch(&shared->written, log_records(buf, len),
+		    __ATOMIC_RELAXED);
 }
 
 static void
@@ -423,6 +453,9 @@ log_pending_add(const char *buf, size_t len)
 	if (pending_len + len > LOG_PENDING_MAX ||
 	    (p = realloc(pending, pending_len + len)) == NULL) {
 		pending_lost++;
+		if (shared != NULL)
+			__atomic_add_fetch(&shared->dropped, log_records(buf,
+			    len), __ATOMIC_RELAXED);
 		return;	/* reported with ENOBUFS once the lock frees */
 	}
 	pending = p;

@@ -30,12 +30,17 @@
  * and before it exits: a record must not sit in memory while nothing
  * happens. log_set_batch(0) flushes.
  *
+ * log_counts() tells how many records every process sharing the log wrote
+ * since log_open(), and how many were lost (a failed write, the memory of
+ * records waiting for the lock full): 0, or -1 before log_open().
+ *
  * log_open() and log_reopen() return 0, or -1 with a message in err.
  */
 #ifndef SOCKBIN_LOG_H
 #define SOCKBIN_LOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define LOG_MAX_MESSAGE_MIN	16
 #define LOG_MAX_MESSAGE_MAX	65536
@@ -47,6 +52,7 @@ int	log_set_max_message(size_t max_message);
 void	log_set_wait_hook(int (*hook)(void));
 void	log_set_fault_hook(void (*hook)(const char *record, size_t len));
 int	log_fd(void);
+int	log_counts(uint64_t *written, uint64_t *dropped);
 int	log_flush_pending(void);
 void	log_set_batch(int on);
 void	log_flush(void);
