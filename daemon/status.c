@@ -1,5 +1,4 @@
 /* status.c -- the status listener: HTTP for people, scripts, monitoring. */
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <dirent.h>
@@ -118,7 +117,6 @@ status_proc_read(pid_t pid, struct status_proc *p)
 	unsigned long long utime, stime, start, vsize;
 	long long rss, btime = -1;
 	long tick = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
-	struct rlimit rl;
 	struct dirent *de;
 	FILE *fp;
 	DIR *d;
@@ -156,9 +154,19 @@ status_proc_read(pid_t pid, struct status_proc *p)
 			p->open_fds += de->d_name[0] != '.';
 		closedir(d);
 	}
-	if (prlimit(pid, RLIMIT_NOFILE, NULL, &rl) == 0)
-		p->max_fds = rl.rlim_cur == RLIM_INFINITY ? LONG_MAX :
-		    (long)rl.rlim_cur;
+	/* prlimit(2) on another process is a privileged call to a
+	 * seccomp filter (the unit's); the file is not. */
+	snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
+	if ((fp = fopen(path, "re")) != NULL) {
+		while (fgets(buf, sizeof(buf), fp) != NULL)
+			if (strncmp(buf, "Max open files", 14) == 0) {
+				p->max_fds = strtol(buf + 14, &s, 10);
+				if (s == buf + 14)
+					p->max_fds = -1;
+				break;
+			}
+		fclose(fp);
+	}
 }
 
 /* Now's view; the workers are in status_workers. */
@@ -257,12 +265,15 @@ status_request(void *cls, struct MHD_Connection *conn, const char *url,
 	} else if (strcmp(url, "/status.json") == 0) {
 		type = "application/json";
 		status_view(&v);
-		status_proc_read(status_master, &v.proc);
 		r = status_page_json(fp, &v);
 	} else if (strcmp(url, "/metrics") == 0) {
 		type = "text/plain; version=0.0.4; charset=utf-8";
 		status_view(&v);
 		status_proc_read(status_master, &v.proc);
+		/* Without /proc/stat (the unit's ProcSubset=pid), the time the
+		 * master recorded when it started. */
+		if (v.proc.start_time < 0)
+			v.proc.start_time = (double)v.h.started;
 		r = status_page_metrics(fp, &v);
 	} else {
 		fclose(fp);
