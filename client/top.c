@@ -46,7 +46,7 @@ top_connect(const char *host, const char *port, char *err, size_t errlen)
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
 	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
-		snprintf(err, errlen, "%s: %s", host, gai_strerror(r));
+		snprintf(err, errlen, "%.200s: %s", host, gai_strerror(r));
 		return -1;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {

@@ -277,12 +277,13 @@ Test(status, listener_is_restarted)
 	    "\nsockbind_worker_exits_total{cause=\"crashed\"} 0\n") != NULL);
 }
 
-Test(status, requests_by_verb)
+Test(status, requests_by_verb_and_store_errors)
 {
 	const char *const over[] = { "server.service=session", NULL };
 	struct h_daemon d;
-	char reply[256];
-	int fd;
+	char reply[256], path[PATH_MAX];
+	FILE *fp;
+	int fd, i;
 
 	start(&d, 24760, over);
 	fd = h_session_connect(NULL, d.port, H_WAIT_MS);
@@ -299,6 +300,18 @@ Test(status, requests_by_verb)
 	cr_assert(strstr(rep.body, "\nsockbind_requests_total{verb=\"unknown\"}"
 	    " 1\n") != NULL);
 	cr_assert(strstr(get(24769, "/status.json"), "\"ECHO\":2,") != NULL);
+	cr_assert(strstr(rep.body, "\"store_errors\":0") != NULL);
+
+	/* A store that is no longer a database fails the next request. */
+	snprintf(path, sizeof(path), "%s/sockbind.db", d.dir);
+	cr_assert_not_null(fp = fopen(path, "r+"));
+	for (i = 0; i < 8192; i++)
+		fputc('x', fp);
+	fclose(fp);
+	h_session_ask(fd, "IDENTIFY", reply, sizeof(reply), H_WAIT_MS);
+	cr_assert(strncmp(reply, "ERR 500", 7) == 0, "%s", reply);
+	cr_assert_eq(wait_for(24769, "/metrics",
+	    "\nsockbind_store_errors_total 1\n"), 0, "%s", rep.body);
 	close(fd);
 }
 
