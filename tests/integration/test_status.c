@@ -340,47 +340,44 @@ Test(status, metrics_pass_promtool)
 	close(fd);
 }
 
+/* A daemon that must not start: its exit status and the line it says. */
+static void
+refused(const char *const *over, const char *const *argv, int port_min,
+    int status, const char *says)
+{
+	struct h_daemon d;
+
+	memset(&d, 0, sizeof(d));
+	h_config(&d, port_min, port_min + 4, over);
+	cr_assert_eq(h_spawn(&d, argv, NULL), 0);
+	cr_assert(WIFEXITED(h_wait_exit(&d, H_WAIT_MS)));
+	cr_assert_eq(WEXITSTATUS(d.status), status, "%s", d.err);
+	cr_assert(strstr(d.err, says) != NULL, "%s", d.err);
+	cr_assert_eq(access(d.pidfile, F_OK), -1);
+}
+
 Test(status, bad_listen_is_refused)
 {
 	const char *const over[] = { "status.listen=127.0.0.1", NULL };
 	const char *const argv[] = { "-n", NULL };
-	struct h_daemon d;
 
-	memset(&d, 0, sizeof(d));
-	h_config(&d, 24780, 24784, over);
-	cr_assert_eq(h_spawn(&d, argv, NULL), 0);
-	cr_assert(WIFEXITED(h_wait_exit(&d, H_WAIT_MS)));
-	cr_assert_eq(WEXITSTATUS(d.status), 2);
-	cr_assert(strstr(d.err, "[status] listen: '127.0.0.1' is not "
-	    "ADDRESS:PORT") != NULL, "%s", d.err);
+	refused(over, argv, 24780, 2,
+	    "[status] listen: '127.0.0.1' is not ADDRESS:PORT");
 }
 
 Test(status, port_in_use_ends_start_up)
 {
-	char key[64];
-	const char *const over[] = { key, NULL };
-	struct h_daemon d;
+	const char *const over[] = { "status.listen=127.0.0.1:24799", NULL };
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons(24799), .sin_addr.s_addr = htonl(0x7f000001) };
 	int holder;
 
 	/* A server of our own holds the status port. */
 	holder = socket(AF_INET, SOCK_STREAM, 0);
-	{
-		struct sockaddr_in sin = { .sin_family = AF_INET,
-		    .sin_port = htons(24799),
-		    .sin_addr.s_addr = htonl(0x7f000001) };
-
-		cr_assert_eq(bind(holder, (struct sockaddr *)&sin,
-		    sizeof(sin)), 0, "bind: %s", strerror(errno));
-		cr_assert_eq(listen(holder, 1), 0);
-	}
-	snprintf(key, sizeof(key), "status.listen=127.0.0.1:24799");
-	memset(&d, 0, sizeof(d));
-	h_config(&d, 24790, 24794, over);
-	cr_assert_eq(h_spawn(&d, NULL, NULL), 0);
-	cr_assert(WIFEXITED(h_wait_exit(&d, H_WAIT_MS)));
-	cr_assert_eq(WEXITSTATUS(d.status), 1);
-	cr_assert(strstr(d.err, "[status] listen: cannot listen on "
-	    "127.0.0.1:24799: Address already in use") != NULL, "%s", d.err);
-	cr_assert_eq(access(d.pidfile, F_OK), -1);
+	cr_assert_eq(bind(holder, (struct sockaddr *)&sin, sizeof(sin)), 0,
+	    "bind: %s", strerror(errno));
+	cr_assert_eq(listen(holder, 1), 0);
+	refused(over, NULL, 24790, 1, "[status] listen: cannot listen on "
+	    "127.0.0.1:24799: Address already in use");
 	close(holder);
 }
