@@ -2,7 +2,8 @@
  * test_status.c -- the status listener's every endpoint against the real
  * daemon: counts that move with clients, a killed worker counted, /healthz
  * during a stop, the listener restarted, the metrics checked by promtool.
- * Port ranges 24700-24799 (the status listener on the last of each ten).
+ * Port ranges 24700-24799 and 24820-24829 (the status listener on the last
+ * of each ten).
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -275,6 +276,31 @@ Test(status, listener_is_restarted)
 	    NULL, "%s", rep.body);
 	cr_assert(strstr(rep.body,
 	    "\nsockbind_worker_exits_total{cause=\"crashed\"} 0\n") != NULL);
+}
+
+Test(status, reload_restarts_the_listener_quietly)
+{
+	const char *const shown[] = { "status.listen=127.0.0.1:24829",
+	    "server.status_clients=true", NULL };
+	struct h_daemon d;
+	char needle[64];
+	int fd;
+
+	start(&d, 24820, NULL);
+	fd = client(&d);
+	cr_assert_eq(wait_for(24829, "/status.json", "\"busy\":1,"), 0);
+	cr_assert(strstr(rep.body, "\"client\":\"") == NULL);
+	/* A reload that shows clients: the listener follows it. */
+	h_config(&d, 24820, 24824, shown);
+	h_signal(&d, SIGHUP);
+	cr_assert_eq(h_log_wait(d.log, "status_start", 2, H_WAIT_MS), 0);
+	snprintf(needle, sizeof(needle), "\"client\":\"127.0.0.1:%d\"",
+	    h_local_port(fd));
+	cr_assert_eq(wait_for(24829, "/status.json", needle), 0, "%s",
+	    rep.body);
+	/* Ended by the master on purpose: no status_exit record. */
+	cr_assert_eq(h_log_count(d.log, "status_exit"), 0);
+	close(fd);
 }
 
 Test(status, requests_by_verb_and_store_errors)
