@@ -1,17 +1,18 @@
 /* status.c -- the status listener: HTTP for people, scripts, monitoring. */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include <dirent.h>
 #include <errno.h>
-#include <limits.h>
-#include <microhttpd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <microhttpd.h>
 
 #include "daemon/config.h"
 #include "daemon/listener.h"
