@@ -253,11 +253,11 @@ status_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return status_text(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    "only GET and HEAD\n");
 	}
-	if (strcmp(url, "/healthz") == 0)
-		return __atomic_load_n(&scoreboard_header()->stopping,
-		    __ATOMIC_ACQUIRE) ? status_text(conn,
-		    MHD_HTTP_SERVICE_UNAVAILABLE, "stopping\n") :
-		    status_text(conn, MHD_HTTP_OK, "ok\n");
+	if (strcmp(url, "/healthz") == 0) {
+		status_view(&v);
+		r = status_page_health(&v, &type);
+		return status_text(conn, (unsigned)r, type);
+	}
 	if ((fp = open_memstream(&body, &len)) == NULL)
 		return MHD_NO;
 	if (strcmp(url, "/") == 0) {

@@ -5,7 +5,8 @@
  *   GET /             one HTML page that updates itself (status_page.c)
  *   GET /status.json  the same data for scripts (docs/STATUS.md)
  *   GET /metrics      Prometheus text exposition
- *   GET /healthz      200 "ok" while the pool serves, 503 once a stop began
+ *   GET /healthz      200 "ok" while a worker is idle or busy, 503 once a
+ *                     stop began or while no worker is ready
  *
  * HTTP is libmicrohttpd's, driven by the child's own loop (no thread). The
  * child reads the scoreboard through its snapshot API, the log's counters,

@@ -204,6 +204,24 @@ status_page_counts(const struct status_view *v, int *counts)
 			counts[v->w[i].state]++;
 }
 
+int
+status_page_health(const struct status_view *v, const char **text)
+{
+	int counts[SB_STOPPING + 1];
+
+	status_page_counts(v, counts);
+	if (v->h.stopping) {
+		*text = "stopping\n";
+		return 503;
+	}
+	if (counts[SB_IDLE] + counts[SB_BUSY] == 0) {
+		*text = "no worker ready\n";
+		return 503;
+	}
+	*text = "ok\n";
+	return 200;
+}
+
 void
 status_history_add(struct status_history *h, const struct status_sample *s)
 {

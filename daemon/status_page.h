@@ -72,6 +72,9 @@ void	status_history_add(struct status_history *,
 const struct status_sample *status_history_at(const struct status_history *,
 	    size_t i);
 
+/* /healthz: 200 while the pool serves (a worker idle or busy, no stop
+ * begun), else 503; *text says which, one line. */
+int	status_page_health(const struct status_view *, const char **text);
 int	status_page_html(FILE *fp);
 int	status_page_json(FILE *fp, const struct status_view *);
 int	status_page_metrics(FILE *fp, const struct status_view *);

@@ -186,6 +186,28 @@ Test(status_page, metrics)
 	free(m);
 }
 
+Test(status_page, health)
+{
+	const char *text;
+
+	make_view();
+	cr_assert_eq(status_page_health(&view, &text), 200);
+	cr_assert_str_eq(text, "ok\n");
+	/* Busy only: still serving. */
+	workers[1].state = SB_BUSY;
+	cr_assert_eq(status_page_health(&view, &text), 200);
+	/* Nobody ready: workers starting or stopping only. */
+	workers[0].state = workers[1].state = SB_STARTING;
+	cr_assert_eq(status_page_health(&view, &text), 503);
+	cr_assert_str_eq(text, "no worker ready\n");
+	view.n = 0;
+	cr_assert_eq(status_page_health(&view, &text), 503);
+	make_view();
+	view.h.stopping = 1;
+	cr_assert_eq(status_page_health(&view, &text), 503);
+	cr_assert_str_eq(text, "stopping\n");
+}
+
 Test(status_page, history_ring_keeps_the_last)
 {
 	struct status_sample s = { 0 };
