@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 #include <sodium.h>
 
+#include "daemon/scoreboard.h"
 #include "daemon/store.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
@@ -45,6 +46,8 @@ store_fail(sqlite3 *db, const char *what)
 {
 	snprintf(last_error, sizeof(last_error), "%s: %s", what,
 	    db ? sqlite3_errmsg(db) : "out of memory");
+	/* In a worker, counted for the status listener. */
+	scoreboard_add(SB_STORE_ERRORS, 1);
 	return -1;
 }
 
