@@ -24,6 +24,7 @@ CONFFILES = sorted(["/etc/sockbind/" + f
 # The package's own files (directories and the documentation aside).
 FILES = sorted(
     ["/usr/sbin/sockbind", "/usr/bin/sockbin", "/usr/sbin/sockbind-firewall",
+     "/usr/bin/sockbin-py",
      "/lib/systemd/system/sockbind.service",
      "/lib/systemd/system/sockbind@.service",
      "/usr/lib/firewalld/services/sockbind.xml",
