@@ -118,9 +118,8 @@ store_migrate(struct store *s)
 	int64_t version = 0;
 	int r;
 
-	if (be->exec(s, be->begin_schema) == -1)
-		return -1;
-	if (be->exec(s, "CREATE TABLE IF NOT EXISTS store_version "
+	if (be->exec(s, be->begin_schema) == -1 ||
+	    be->exec(s, "CREATE TABLE IF NOT EXISTS store_version "
 	    "(version INTEGER NOT NULL)") == -1 ||
 	    (r = store_run(s, "SELECT version FROM store_version ORDER BY "
 	    "version DESC LIMIT 1", "", NULL, 0, &version)) == -1 ||
@@ -292,7 +291,7 @@ store_failure_reserve(struct store *s, const char *ukey, const char *akey,
 	/* The backend's lock before the count, so no other worker (or host)
 	 * counts between our count and our insert. */
 	if (s->be->exec(s, s->be->begin_counting) == -1)
-		return -1;
+		return store_rollback(s);	/* begun, not locked */
 	r = store_failure_reserve_locked(s, ukey, akey, since, max, now, row);
 	if (r >= 0 && s->be->exec(s, "COMMIT") == -1)
 		r = -1;

@@ -4,10 +4,11 @@
  * own connection. libpq is used without blocking: every wait (a connection
  * being made, a statement's answer) polls the socket in slices of 20 ms
  * at most and calls the wait hook between them, so a worker beats its
- * heart; a call gives up after STORE_WAIT_MS (connect_timeout of the URL
- * for a connection) and drops the connection, which the next store_get()
- * makes again. The server stops a statement at the same limit
- * (statement_timeout).
+ * heart. The server ends a statement that runs past STORE_WAIT_MS
+ * (statement_timeout: a lock held elsewhere); a server that does not answer
+ * at all is given up a little later (connect_timeout of the URL for a
+ * connection) and the connection dropped, which the next store_get() makes
+ * again.
  */
 #include <sys/stat.h>
 
@@ -27,10 +28,15 @@
 #include "shared/timefmt.h"
 
 #define STORE_PG_SLICE_MS	20
+/* The server ends a statement at STORE_WAIT_MS (statement_timeout), which
+ * keeps the connection; we wait a little longer, for a server that does
+ * not answer at all. */
+#define STORE_PG_ANSWER_MS	(STORE_WAIT_MS + 500)
 #define STORE_PG_PARAMS		8
 #define STORE_PG_SQL_MAX	1024
 
-/* libpq's messages may hold several lines: one line, no trailing blank. */
+/* libpq's messages may hold several lines and runs of blanks: one line,
+ * one blank between words. */
 static int
 store_pg_fail(const char *what, const char *msg)
 {
@@ -38,7 +44,7 @@ store_pg_fail(const char *what, const char *msg)
 	size_t i, n = 0;
 
 	for (i = 0; msg[i] != '\0' && n + 1 < sizeof(line); i++)
-		if (msg[i] != '\n' && msg[i] != '\r' && msg[i] != '\t')
+		if (strchr(" \t\r\n", msg[i]) == NULL)
 			line[n++] = msg[i];
 		else if (n > 0 && line[n - 1] != ' ')
 			line[n++] = ' ';
@@ -208,10 +214,13 @@ store_pg_close(struct store *s)
 	s->db = NULL;
 }
 
+/* Lost, or left inside a transaction (which a failure always ends): a
+ * new connection serves the next request, whatever state this one is in. */
 static int
 store_pg_alive(struct store *s)
 {
-	return s->db != NULL && PQstatus(s->db) == CONNECTION_OK;
+	return s->db != NULL && PQstatus(s->db) == CONNECTION_OK &&
+	    PQtransactionStatus(s->db) == PQTRANS_IDLE;
 }
 
 /*
@@ -223,13 +232,13 @@ static PGresult *
 store_pg_result(struct store *s)
 {
 	PGconn *conn = s->db;
-	uint64_t deadline = timefmt_mono_ms() + STORE_WAIT_MS;
+	uint64_t deadline = timefmt_mono_ms() + STORE_PG_ANSWER_MS;
 	PGresult *res, *keep = NULL;
 	int f;
 
 	while ((f = PQflush(conn)) == 1) {
 		if (store_pg_wait(conn, POLLIN | POLLOUT, deadline,
-		    STORE_WAIT_MS) == -1)
+		    STORE_PG_ANSWER_MS) == -1)
 			goto lost;
 		if (!PQconsumeInput(conn))
 			goto broken;
@@ -239,7 +248,7 @@ store_pg_result(struct store *s)
 	for (;;) {
 		while (PQisBusy(conn)) {
 			if (store_pg_wait(conn, POLLIN, deadline,
-			    STORE_WAIT_MS) == -1)
+			    STORE_PG_ANSWER_MS) == -1)
 				goto lost;
 			if (!PQconsumeInput(conn))
 				goto broken;

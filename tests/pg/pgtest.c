@@ -187,25 +187,33 @@ pgtest_schema(void)
 	return schema;
 }
 
-const char *
-pgtest_query(const char *sql)
+PGconn *
+pgtest_connect(void)
 {
-	static char value[1024];
+	char pw[256];
 	const char *keys[] = { "host", "user", "dbname", "password", NULL };
 	const char *values[] = { pgtest_socket_dir(), PGTEST_USER, "postgres",
-	    value, NULL };
+	    pw, NULL };
 	PGconn *conn;
-	PGresult *res;
 	FILE *fp;
 
 	cr_assert_not_null(fp = fopen(pwfile, "r"));
-	cr_assert_not_null(fgets(value, sizeof(value), fp));
+	cr_assert_not_null(fgets(pw, sizeof(pw), fp));
 	fclose(fp);
-	value[strcspn(value, "\n")] = '\0';
+	pw[strcspn(pw, "\n")] = '\0';
 	conn = PQconnectdbParams(keys, values, 0);
 	cr_assert_eq(PQstatus(conn), CONNECTION_OK, "pgtest: %s",
 	    PQerrorMessage(conn));
 	PQclear(PQexec(conn, "SET client_min_messages = warning"));
+	return conn;
+}
+
+const char *
+pgtest_exec(PGconn *conn, const char *sql)
+{
+	static char value[1024];
+	PGresult *res;
+
 	res = PQexec(conn, sql);
 	cr_assert(PQresultStatus(res) == PGRES_TUPLES_OK ||
 	    PQresultStatus(res) == PGRES_COMMAND_OK, "pgtest: %s: %s", sql,
@@ -214,6 +222,15 @@ pgtest_query(const char *sql)
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0)
 		snprintf(value, sizeof(value), "%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
+	return value;
+}
+
+const char *
+pgtest_query(const char *sql)
+{
+	PGconn *conn = pgtest_connect();
+	const char *value = pgtest_exec(conn, sql);
+
 	PQfinish(conn);
 	return value;
 }

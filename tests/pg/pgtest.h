@@ -15,13 +15,18 @@
 #ifndef SOCKBIN_PGTEST_H
 #define SOCKBIN_PGTEST_H
 
+#include <libpq-fe.h>
+
 const char	*pgtest_url(void);
 const char	*pgtest_password_file(void);
 const char	*pgtest_schema(void);
 /* The directory of the cluster's socket. */
 const char	*pgtest_socket_dir(void);
-/* As the cluster's superuser: run sql, return the first column of its first
- * row (static storage; "" when none), or fail the test. */
+/* As the cluster's superuser: a connection of the test's own (to hold a
+ * lock); run sql on it, or on a connection just for it: the first column
+ * of its first row (static storage; "" when none), or the test fails. */
+PGconn		*pgtest_connect(void);
+const char	*pgtest_exec(PGconn *conn, const char *sql);
 const char	*pgtest_query(const char *sql);
 /* End every connection of this test's application_name: how many. */
 int		 pgtest_terminate(void);
