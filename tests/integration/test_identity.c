@@ -696,7 +696,24 @@ BOTH(auth_service_speaks_lines)
 
 /* --- what only a database server has --------------------------------- */
 
-/* The server ends the worker's connection (a restart, an administrator):
+/* The daemon's connections to the database, once they are n (bounded). */
+static int
+pg_connections(int n)
+{
+	char sql[200];
+	long t0 = h_now_ms();
+	int have;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_stat_activity "
+	    "WHERE application_name = '%s'", pgtest_schema());
+	while ((have = atoi(pgtest_query(sql))) != n &&
+	    h_now_ms() - t0 < H_WAIT_MS)
+		h_pause_ms(20);
+	return have;
+}
+
+/* The master holds no connection, a worker opens one when it needs it.
+ * The server ends the worker's connection (a restart, an administrator):
  * that request gets ERR 500, the next one a new connection; the client's
  * connection and the worker live on. */
 Test(identity_pg, lost_connection_gives_500_then_recovers)
@@ -708,8 +725,11 @@ Test(identity_pg, lost_connection_gives_500_then_recovers)
 	pg = 1;
 	overrides(all, session, pg_store());
 	h_start(&d, 36200, 36209, all);
+	/* Start-up's connection is let go; workers connect when needed. */
+	cr_assert_eq(pg_connections(0), 0);
 	fd = h_session_connect("127.0.0.2", d.port, 3 * H_WAIT_MS);
 	h_session_expect(fd, "IDENTIFY Judy", "OK Judy", 3 * H_WAIT_MS);
+	cr_assert_eq(pg_connections(1), 1);
 	cr_assert_eq(pgtest_terminate(), 1);
 	h_session_expect(fd, "IDENTIFY", "ERR 500 the store failed",
 	    3 * H_WAIT_MS);

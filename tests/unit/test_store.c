@@ -7,7 +7,9 @@
  * PostgreSQL a lost connection, a database that is down and a password
  * that no message shows.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <fcntl.h>
 #include <stdint.h>
@@ -21,6 +23,7 @@
 
 #include "daemon/config.h"
 #include "daemon/store.h"
+#include "shared/timefmt.h"
 #include "tests/pg/pgtest.h"
 
 static char		dir[64], path[128];
@@ -309,6 +312,71 @@ Test(store_pg, password_file_checked)
 	    "%s", err);
 	cr_assert(strstr(err, "not-the-password") == NULL, "%s", err);
 	cr_assert_null(store_get(&cfg));
+}
+
+/* The wait hook of these tests: counts its calls, the longest gap between
+ * two, and gives up once told to. */
+static int		hook_calls, hook_give_up;
+static uint64_t		hook_last, hook_gap;
+
+static int
+count_hook(void)
+{
+	uint64_t now = timefmt_mono_ms();
+
+	if (hook_last != 0 && now - hook_last > hook_gap)
+		hook_gap = now - hook_last;
+	hook_last = now;
+	hook_calls++;
+	return hook_calls >= hook_give_up && hook_give_up > 0 ? -1 : 0;
+}
+
+/* A "server" that takes the connection and never says a word. */
+static int
+silent_server(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/.s.PGSQL.5432",
+	    dir);
+	cr_assert_neq(fd = socket(AF_UNIX, SOCK_STREAM, 0), -1);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	cr_assert_eq(listen(fd, 8), 0);
+	snprintf(cfg.store_url, sizeof(cfg.store_url), "postgresql://"
+	    "sockbind@/postgres?host=%s&connect_timeout=2", dir);
+	return fd;
+}
+
+/* A database that does not answer: the connection is given up after
+ * connect_timeout, and meanwhile the wait hook is called at least every
+ * 20 ms or so (a worker beats its heart); the hook can end it sooner. */
+Test(store_pg, silent_server_waits_in_slices_calling_the_hook)
+{
+	uint64_t t0;
+	int fd, took;
+
+	store_close();
+	fd = silent_server();
+	store_set_wait_hook(count_hook);
+	t0 = timefmt_mono_ms();
+	cr_assert_null(store_get(&cfg));
+	took = (int)(timefmt_mono_ms() - t0);
+	cr_assert_str_eq(store_error(), "no answer from the database in "
+	    "2000 ms");
+	cr_assert(took >= 1900 && took < 3000, "%d ms", took);
+	cr_assert_geq(hook_calls, 50, "%d calls", hook_calls);
+	cr_assert_leq(hook_gap, 100, "a gap of %llu ms",
+	    (unsigned long long)hook_gap);
+	/* The hook says stop: given up at once. */
+	hook_calls = 0;
+	hook_give_up = 3;
+	t0 = timefmt_mono_ms();
+	cr_assert_null(store_get(&cfg));
+	cr_assert_lt(timefmt_mono_ms() - t0, 500);
+	cr_assert_str_eq(store_error(), "gave up waiting for the database");
+	store_set_wait_hook(NULL);
+	close(fd);
 }
 
 Test(store_pg, url_checked_and_shown_without_password)
