@@ -866,3 +866,32 @@ Test(identity_pg, locked_table_gives_500_and_echo_goes_on)
 	cr_assert_eq(h_log_count(d.log, "result=store_error"), 1);
 	cr_assert_eq(h_log_count(d.log, "worker_exit"), 0, "a worker died");
 }
+
+/* A reload checks the new configuration's database (in a child of the
+ * master, which never waits on it): one that cannot be reached refuses
+ * the reload, saying why without the password, and the old one serves on. */
+Test(identity_pg, reload_checks_the_database)
+{
+	char url[PATH_MAX + 200];
+	const char *all[32], *const bad[] = { "server.service=session",
+	    "store.backend=postgresql", url, NULL };
+	struct h_daemon d;
+	int fd;
+
+	pg = 1;
+	overrides(all, session, pg_store());
+	h_start(&d, 36260, 36269, all);
+	h_signal(&d, SIGHUP);
+	cr_assert_eq(h_log_wait(d.log, " reload config=", 1, H_WAIT_MS), 0);
+	snprintf(url, sizeof(url), "store.url=postgresql://sockbind:"
+	    "hunter2hunter2@/postgres?host=%s/none&connect_timeout=2", d.dir);
+	h_config(&d, 36260, 36269, bad);
+	h_signal(&d, SIGHUP);
+	cr_assert_eq(h_log_wait(d.log, " reload_refused ", 1, 2 * H_WAIT_MS),
+	    0);
+	cr_assert_eq(h_log_count(d.log, "sockbind:[secret]@/postgres"), 1);
+	cr_assert(!contains(d.log, "hunter2"), "password in the log");
+	fd = h_session_connect("127.0.0.2", d.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, "IDENTIFY Rita", "OK Rita", 3 * H_WAIT_MS);
+	close(fd);
+}
