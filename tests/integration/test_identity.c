@@ -895,3 +895,35 @@ Test(identity_pg, reload_checks_the_database)
 	h_session_expect(fd, "IDENTIFY Rita", "OK Rita", 3 * H_WAIT_MS);
 	close(fd);
 }
+
+/* Instances that start at the same time on a new database take turns at
+ * creating the schema: each starts and serves. */
+Test(identity_pg, instances_starting_together)
+{
+	const char *all[32];
+	struct h_daemon d[4];
+	char name[32], expect[40], sql[128];
+	int i, fd;
+
+	pg = 1;
+	overrides(all, session, pg_store());
+	memset(d, 0, sizeof(d));
+	for (i = 0; i < 4; i++) {
+		h_config(&d[i], 36270 + 5 * i, 36274 + 5 * i, all);
+		h_spawn(&d[i], NULL, NULL);
+	}
+	for (i = 0; i < 4; i++)
+		h_wait_listening(&d[i], 36270 + 5 * i, 36274 + 5 * i);
+	for (i = 0; i < 4; i++) {
+		fd = h_session_connect("127.0.0.2", d[i].port, 3 * H_WAIT_MS);
+		snprintf(name, sizeof(name), "IDENTIFY host%d", i);
+		snprintf(expect, sizeof(expect), "OK host%d", i);
+		h_session_expect(fd, name, expect, 3 * H_WAIT_MS);
+		h_session_expect(fd, "IDENTIFY", expect, 3 * H_WAIT_MS);
+		close(fd);
+		cr_assert_eq(h_log_count(d[i].log, " fatal "), 0);
+	}
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.store_version",
+	    pgtest_schema());
+	cr_assert_str_eq(pgtest_query(sql), "1");
+}
