@@ -383,6 +383,30 @@ Test(store_pg, silent_server_waits_in_slices_calling_the_hook)
 	close(fd);
 }
 
+/* With no password_file, libpq's own password file serves (PGPASSFILE). */
+Test(store_pg, password_from_pgpassfile)
+{
+	char err[1024], pass[160], line[256];
+	FILE *in, *out;
+
+	store_close();
+	snprintf(pass, sizeof(pass), "%s/pgpass", dir);
+	cr_assert_not_null(in = fopen(pgtest_password_file(), "r"));
+	cr_assert_not_null(fgets(line, sizeof(line), in));
+	fclose(in);
+	cr_assert_not_null(out = fopen(pass, "w"));
+	fprintf(out, "*:*:*:sockbind:%s", line);
+	fclose(out);
+	cr_assert_eq(chmod(pass, 0600), 0);
+	cfg.store_password_file[0] = '\0';
+	setenv("PGPASSFILE", "/nonexistent", 1);
+	cr_assert_eq(store_init(&cfg, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "no password supplied") != NULL, "%s", err);
+	setenv("PGPASSFILE", pass, 1);
+	cr_assert_eq(store_init(&cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_not_null(store_get(&cfg), "%s", store_error());
+}
+
 Test(store_pg, url_checked_and_shown_without_password)
 {
 	char why[256], buf[512];
