@@ -54,11 +54,12 @@ store_setup(void)
 static void
 store_pg_setup(void)
 {
+	const char *url = pgtest_url();	/* may skip: before mkdtemp() */
 	char err[1024];
 
 	store_defaults();
 	snprintf(cfg.store_backend, sizeof(cfg.store_backend), "postgresql");
-	snprintf(cfg.store_url, sizeof(cfg.store_url), "%s", pgtest_url());
+	snprintf(cfg.store_url, sizeof(cfg.store_url), "%s", url);
 	snprintf(cfg.store_password_file, sizeof(cfg.store_password_file),
 	    "%s", pgtest_password_file());
 	cr_assert_eq(store_init(&cfg, err, sizeof(err)), 0, "%s", err);
