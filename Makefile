@@ -4,13 +4,18 @@
 #                 (SERVICE=echo and PORT=N or MIN-MAX override the file)
 #   make test     the same set-up, then every test, then again under ASan+UBSan
 #   make          build build/sockbind and build/sockbin
+#   make install  install them, the units and the configuration (PREFIX=/usr:
+#                 the configuration in /etc); make deb: a Debian package
 
 PREFIX     ?= /usr/local
-SYSCONFDIR ?= $(PREFIX)/etc
+# Under /usr (a distribution's prefix) the configuration is in /etc, as the
+# Filesystem Hierarchy Standard and Debian policy say; else in PREFIX/etc.
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 # make install: DESTDIR is prepended to every one of these.
 BINDIR     ?= $(PREFIX)/bin
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
 DOCDIR     ?= $(PREFIX)/share/doc/sockbind
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 # firewalld and logrotate read only these, whatever the PREFIX.
@@ -49,7 +54,7 @@ UNIT     := $(BUILD)/tests/unit
 INTEG    := $(BUILD)/tests/integration
 
 .PHONY: all deps run demo test check check-unit check-integration \
-        check-interop check-ops sanitize clean format install \
+        check-interop check-ops check-grader sanitize clean format install \
         install-data uninstall FORCE
 .DEFAULT_GOAL := all
 
@@ -60,11 +65,24 @@ $(BUILD)/obj/%.o: %.c $(BUILD)/paths
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # SYSCONFDIR is compiled in (the default configuration paths): a build for
-# another SYSCONFDIR, as in `make install SYSCONFDIR=/etc`, recompiles.
+# another SYSCONFDIR recompiles. `make install` does not do that behind the
+# user's back (as root, with other paths than the build was tested with):
+# it stops and names the build to run first.
 $(BUILD)/paths: FORCE
 	@mkdir -p $(@D)
 	@echo '$(SYSCONFDIR)' | cmp -s - $@ || echo '$(SYSCONFDIR)' > $@
 FORCE:
+BUILT_FOR := $(shell cat $(BUILD)/paths 2>/dev/null)
+ifneq ($(filter install,$(MAKECMDGOALS)),)
+ifneq ($(BUILT_FOR),)
+ifneq ($(BUILT_FOR),$(SYSCONFDIR))
+$(error make install: $(BUILD)/ was built with its configuration in \
+$(BUILT_FOR), not $(SYSCONFDIR); build for the install first: \
+make $(strip $(foreach v,PREFIX SYSCONFDIR,$(if $(filter command \
+line,$(origin $(v))),$(v)=$($(v))))), then make install again)
+endif
+endif
+endif
 
 $(SOCKBIND): $(call obj,daemon/main.c $(DAEMON_SRC) $(SHARED_SRC))
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
@@ -109,7 +127,12 @@ check-interop: $(SOCKBIND) $(SOCKBIN)
 check-ops: $(SOCKBIND) $(SOCKBIN)
 	SOCKBIND_BIN=$(CURDIR)/$(SOCKBIND) SOCKBIN_BIN=$(CURDIR)/$(SOCKBIN) \
 	    OPS_BUILD=$(BUILD) $(PYTHON) tests/ops/run.py
-check: check-unit check-integration check-interop check-ops
+# sockbin check against sockbind and against deliberately faulty lab
+# servers (tests/check/*.py), with its JSON, JUnit and HTML reports.
+check-grader: $(SOCKBIND) $(SOCKBIN)
+	SOCKBIND_BIN=$(CURDIR)/$(SOCKBIND) SOCKBIN_BIN=$(CURDIR)/$(SOCKBIN) \
+	    $(PYTHON) -m unittest discover -s tests/check -v
+check: check-unit check-integration check-interop check-ops check-grader
 
 # The same suite, built and run under AddressSanitizer and UBSan.
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -157,7 +180,7 @@ valgrind: deps
 	@$(MAKE) --no-print-directory all
 	@sh tests/valgrind/run.sh $(SOCKBIND) $(SOCKBIN)
 
-# The benchmark (issue 7): sockbind's echo, log on, against Python's
+# The benchmark (docs/bench/README.md): sockbind's echo, log on, against Python's
 # ForkingTCPServer, xinetd, socat and redis, in a private network namespace,
 # then a profile of sockbind; writes docs/bench/ (scripts/bench.sh). As root
 # it installs the packages it needs, which make test does not.
@@ -195,8 +218,12 @@ SUBST = sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
             -e 's|/usr/local/bin/|$(BINDIR)/|g' \
             -e 's|/usr/local/etc/sockbind|$(SYSCONFDIR)/sockbind|g' \
             -e 's|/usr/local/lib/systemd/system|$(UNITDIR)|g' \
-            -e 's|/etc/firewalld/services|$(FIREWALLDDIR)|g'
-DIST_DIRS = $(BINDIR) $(SBINDIR) $(SYSCONFDIR) $(UNITDIR) $(FIREWALLDDIR)
+            -e 's|/etc/firewalld/services|$(FIREWALLDDIR)|g' \
+            -e 's|/usr/local/share/sockbin|$(DATADIR)/sockbin|g'
+DIST_DIRS = $(BINDIR) $(SBINDIR) $(SYSCONFDIR) $(UNITDIR) $(FIREWALLDDIR) \
+            $(DATADIR)
+# The Python client: sockbin.py under DATADIR/sockbin, run by sockbin-py.
+DIST_PY   := $(DIST)/sockbin.py $(DIST)/sockbin-py
 # conf FILE DEST: install unless DEST exists; unconf FILE DEST: remove DEST
 # if it is still FILE.
 conf   = if cmp -s $(1) $(2); then :; elif [ -e $(2) ]; then \
@@ -218,6 +245,9 @@ $(DIST)/%: systemd/% $(DIST)/dirs
 $(DIST)/man/%: docs/% $(DIST)/dirs
 	@mkdir -p $(@D)
 	$(SUBST) $< > $@
+$(DIST_PY): $(DIST)/%: client/python/% $(DIST)/dirs
+	@mkdir -p $(@D)
+	$(SUBST) $< > $@
 
 install: all install-data
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
@@ -227,11 +257,14 @@ install: all install-data
 	daemon-reload && systemctl enable --now sockbind (see sockbind(8))"; fi
 
 # Everything but the two compiled programs.
-install-data: $(DIST)/sockbind.ini $(DIST_SUBST)
+install-data: $(DIST)/sockbind.ini $(DIST_SUBST) $(DIST_PY)
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(CONF_DIR) \
 	    $(DESTDIR)$(FIREWALLDDIR) $(DESTDIR)$(LOGROTATEDIR) \
-	    $(DESTDIR)$(DOCDIR)/examples
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(DATADIR)/sockbin
 	$(INSTALL) -m 755 $(DIST)/sockbind-firewall $(DESTDIR)$(SBINDIR)
+	$(INSTALL) -m 755 $(DIST)/sockbin.py $(DESTDIR)$(DATADIR)/sockbin
+	$(INSTALL) -m 755 $(DIST)/sockbin-py $(DESTDIR)$(BINDIR)
 	$(INSTALL) -m 644 $(DIST)/sockbind.service $(DIST)/sockbind@.service \
 	    $(DESTDIR)$(UNITDIR)
 	@set -e; for f in $(MANPAGES); do \
@@ -239,7 +272,8 @@ install-data: $(DIST)/sockbind.ini $(DIST_SUBST)
 	    echo "$(INSTALL) -m 644 $(DIST)/man/$$n $$d"; \
 	    $(INSTALL) -d $$d; $(INSTALL) -m 644 $(DIST)/man/$$n $$d; \
 	done
-	$(INSTALL) -m 644 README.md docs/PROTOCOL.md $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 644 README.md docs/PROTOCOL.md docs/check-json.md \
+	    $(DESTDIR)$(DOCDIR)
 	$(INSTALL) -m 644 $(DIST)/sockbind.ini etc/sockbin.ini $(INSTANCES) \
 	    $(DESTDIR)$(DOCDIR)/examples
 	@$(call conf,$(DIST)/sockbind.ini,$(CONF_DIR)/sockbind.ini)
@@ -253,11 +287,14 @@ uninstall: $(DIST)/sockbind.ini
 	rm -f $(DESTDIR)$(SBINDIR)/sockbind $(DESTDIR)$(BINDIR)/sockbin \
 	    $(DESTDIR)$(SBINDIR)/sockbind-firewall \
 	    $(DESTDIR)$(UNITDIR)/sockbind.service \
-	    $(DESTDIR)$(UNITDIR)/sockbind@.service
+	    $(DESTDIR)$(UNITDIR)/sockbind@.service \
+	    $(DESTDIR)$(BINDIR)/sockbin-py $(DESTDIR)$(DATADIR)/sockbin/sockbin.py
+	@rmdir $(DESTDIR)$(DATADIR)/sockbin 2>/dev/null || true
 	@set -e; for f in $(MANPAGES); do n=$${f#docs/}; \
 	    echo "rm -f $(DESTDIR)$(MANDIR)/man$${n##*.}/$$n"; \
 	    rm -f $(DESTDIR)$(MANDIR)/man$${n##*.}/$$n; done
 	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/PROTOCOL.md \
+	    $(DESTDIR)$(DOCDIR)/check-json.md \
 	    $(DESTDIR)$(DOCDIR)/examples/sockbind.ini \
 	    $(DESTDIR)$(DOCDIR)/examples/sockbin.ini \
 	    $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(INSTANCES)))
@@ -270,10 +307,20 @@ uninstall: $(DIST)/sockbind.ini
 	@$(call unconf,etc/logrotate/sockbind,$(DESTDIR)$(LOGROTATEDIR)/sockbind)
 	@rmdir $(CONF_DIR) 2>/dev/null || true
 
+# make deb: the Debian package, build/deb/sockbin_VERSION_ARCH.deb, from
+# debian/ (the install above with PREFIX=/usr), checked by lintian; then
+# `sudo apt install ./build/deb/sockbin_*.deb`. scripts/deb.sh builds from
+# a copy of the tree, in build/deb/src, whatever BUILD is.
+DEB_PKGS := debhelper dpkg-dev fakeroot lintian
+.PHONY: deb
+deb: deps
+	@sh scripts/deps.sh $(DEB_PKGS)
+	@sh scripts/deb.sh build/deb
+
 format:
 	clang-format -i $(wildcard shared/*.[ch] daemon/*.[ch] daemon/services/*.c client/*.[ch] tests/*/*.[ch])
 
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj -name '*.d' -type f 2>/dev/null)

@@ -419,8 +419,9 @@ link_send(struct client *c, const void *buf, size_t len, const char *logtext)
 		link_log(c, "send", buf, len);
 }
 
-void
-link_send_line(struct client *c, const char *text)
+/* text and a newline, logged as logtext. */
+static void
+link_send_text(struct client *c, const char *text, const char *logtext)
 {
 	size_t len = strlen(text);
 	char *line;
@@ -430,9 +431,15 @@ link_send_line(struct client *c, const char *text)
 	memcpy(line, text, len);
 	line[len] = '\n';
 	line[len + 1] = '\0';
-	link_send(c, line, len + 1, text);
+	link_send(c, line, len + 1, logtext);
 	explicit_bzero(line, len);
 	free(line);
+}
+
+void
+link_send_line(struct client *c, const char *text)
+{
+	link_send_text(c, text, text);
 }
 
 /* Bytes (> 0), 0 at the end of the stream, -2 when none came in ms. */
@@ -495,10 +502,16 @@ link_recv_line(struct client *c, char *buf, size_t size, int ms)
 int
 link_request(struct client *c, const char *req, char *reply, size_t size)
 {
+	char safe[128];
+	const char *logtext = req;
 	ssize_t n;
 
+	/* A mistyped verb's arguments ("LGOIN alice pw") stay out of the
+	 * log, as in the server's. */
+	if (redact_request(req, strlen(req), safe, sizeof(safe)) > 0)
+		logtext = safe;
 	if (c->proto != PROTO_SESSION) {
-		link_send_line(c, req);
+		link_send_text(c, req, logtext);
 		if ((n = link_recv_line(c, reply, size, CLIENT_REPLY_MS)) ==
 		    -2)
 			errx(EXIT_LOST, "%s: no reply within %d s", c->server,
@@ -510,7 +523,7 @@ link_request(struct client *c, const char *req, char *reply, size_t size)
 	}
 	if (frame_send_text(&c->io, req) != FRAME_OK)
 		errx(EXIT_LOST, "%s: cannot send", c->server);
-	link_log(c, "send", req, strlen(req));
+	link_log(c, "send", logtext, strlen(logtext));
 	return link_recv_reply(c, reply, size);
 }
 

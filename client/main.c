@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client/check.h"
 #include "client/sockbin.h"
 #include "shared/log.h"
 #include "shared/net.h"
@@ -138,6 +139,7 @@ usage(void)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		printf("  %s%s%s\n", commands[i].name,
 		    commands[i].args[0] ? " " : "", commands[i].args);
+	printf("  check SERVICE [options] [case ...]\n");
 	exit(0);
 }
 
@@ -308,6 +310,9 @@ main(int argc, char *argv[])
 	argv += n;
 	if (argc < 1)
 		errx(EXIT_USAGE, "no command given (sockbin -h lists them)");
+	/* check grades another server: options and connections its own. */
+	if (strcmp(argv[0], "check") == 0)
+		return check_main(argc, argv, o.host, o.port);
 	for (k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
 		if (strcmp(commands[k].name, argv[0]) == 0)
 			cmd = &commands[k];

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "daemon/config.h"
+#include "daemon/hashgate.h"
 #include "daemon/service.h"
 #include "daemon/store.h"
 #include "shared/log.h"
@@ -70,6 +71,8 @@ const struct conf_key config_keys[] = {
 	S("user", "", user, config_check_user),
 	S("proxy_protocol", "off", proxy_protocol, config_check_proxy),
 	S("proxy_from", "", proxy_from, cidr_list_check),
+	CONF_BOOL_KEY("server", "status_clients", "false", struct config,
+	    status_clients),
 	I("pool", "start", "4", 1, CONFIG_WORKERS_MAX, start),
 	I("pool", "min_spare", "2", 0, CONFIG_WORKERS_MAX, min_spare),
 	I("pool", "max_spare", "8", 1, CONFIG_WORKERS_MAX, max_spare),
@@ -110,6 +113,7 @@ const struct conf_key config_keys[] = {
 	/* libsodium's interactive limits are the floor. */
 	I("auth", "pwhash_ops", "2", 2, 20, pwhash_ops),
 	I("auth", "pwhash_mem_kib", "65536", 65536, 4194304, pwhash_mem_kib),
+	I("auth", "max_hashing", "0", 0, HASHGATE_SLOTS, max_hashing),
 	P("log", "path", "/var/log/sockbind/sockbind.log", log_path),
 	I("log", "max_message", "1024", LOG_MAX_MESSAGE_MIN,
 	    LOG_MAX_MESSAGE_MAX, max_message),

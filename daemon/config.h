@@ -37,6 +37,7 @@ struct config {
 	char	proxy_from[1024];
 	int	proxy_versions;		/* PROXYPROTO_V1|V2 bits; 0: off */
 	struct cidr_list proxy_nets;	/* proxy_from, parsed */
+	int	status_clients;	/* STATUS shows client addresses */
 	/* [pool] */
 	int	start;
 	int	min_spare;
@@ -76,6 +77,7 @@ struct config {
 	int	registration_window;
 	int	pwhash_ops;
 	int	pwhash_mem_kib;
+	int	max_hashing;	/* hashes at once, server-wide; 0: CPUs */
 	/* [log] */
 	char	log_path[PATH_MAX];
 	int	max_message;

@@ -46,6 +46,13 @@ conn_end(struct conn *c, enum conn_end end, const char *reason)
 }
 
 static int
+conn_timeout(struct conn *c, enum conn_limit limit, const char *reason)
+{
+	c->limit = limit;
+	return conn_end(c, CONN_TIMEOUT, reason);
+}
+
+static int
 conn_fail(struct conn *c, const char *what, int err)
 {
 	c->end = CONN_ERROR;
@@ -88,13 +95,13 @@ conn_budget(struct conn *c, uint64_t now)
 	uint64_t wait = CONN_SLICE_MS, stop, idle = conn_idle_limit(c);
 
 	if (c->session_ms && now - c->opened_ms >= c->session_ms)
-		return conn_end(c, CONN_TIMEOUT, "session timeout");
+		return conn_timeout(c, CONN_LIMIT_SESSION, "session timeout");
 	if (idle && !c->working && now - c->last_io_ms >= idle)
-		return conn_end(c, CONN_TIMEOUT, idle == c->idle_ms ?
+		return conn_timeout(c, CONN_LIMIT_IDLE, idle == c->idle_ms ?
 		    "idle timeout" : "idle timeout (server under stress)");
 	if (c->send_ms && c->send_stall_ms &&
 	    now - c->send_stall_ms >= c->send_ms)
-		return conn_end(c, CONN_TIMEOUT,
+		return conn_timeout(c, CONN_LIMIT_SEND,
 		    "send timeout: the client reads nothing");
 	if (c->session_ms)
 		conn_fit(&wait, c->opened_ms, c->session_ms, now);

@@ -61,10 +61,18 @@ struct config;
 enum conn_end {
 	CONN_OPEN = 0,
 	CONN_EOF,		/* the client closed */
-	CONN_TIMEOUT,		/* idle or session limit */
+	CONN_TIMEOUT,		/* a time limit: which one in limit */
 	CONN_SHUTDOWN,		/* the server is stopping */
 	CONN_BUSY,		/* let go: the server is under stress */
 	CONN_ERROR,		/* reset, or a system error */
+};
+
+/* The time limit that ended a connection (end == CONN_TIMEOUT). */
+enum conn_limit {
+	CONN_LIMIT_NONE = 0,
+	CONN_LIMIT_IDLE,	/* no byte either way for the idle limit */
+	CONN_LIMIT_SESSION,	/* the connection lasted session_timeout */
+	CONN_LIMIT_SEND,	/* the client read nothing for send_timeout */
 };
 
 struct conn;
@@ -94,6 +102,7 @@ struct conn {
 	int		 rcvtimeo_ms;	/* the socket's SO_RCVTIMEO */
 	int		 sndtimeo_ms;	/* and SO_SNDTIMEO */
 	enum conn_end	 end;
+	enum conn_limit	 limit;
 	const char	*reason;
 	char		 reason_buf[128];
 	char		 inbuf[4097];	/* conn_read_line(): 4095, CR, LF */

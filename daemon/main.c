@@ -21,6 +21,7 @@
 
 #include "daemon/config.h"
 #include "daemon/conn.h"
+#include "daemon/hashgate.h"
 #include "daemon/listener.h"
 #include "daemon/master.h"
 #include "daemon/service.h"
@@ -290,6 +291,10 @@ main(int argc, char *argv[])
 		env.ready_fd = main_daemonize();
 		log_event("daemon", "pid=%d", (int)getpid());
 	}
+	/* The master's records (worker_start, worker_exit) wait out a full
+	 * disk; its workers' are counted as lost. After -d's fork, which a
+	 * child does not inherit it through. */
+	log_set_keep_failed(1);
 	main_write_port_file(cfg->port_file, env.port);
 	files_owner = getpid();
 	atexit(main_remove_files);
@@ -306,6 +311,10 @@ main(int argc, char *argv[])
 		fatalx("%s", err);
 	if (env.pidfh != NULL && pidfile_write(env.pidfh) == -1)
 		fatal("pidfile %s", cfg->pidfile);
+	/* Shared by every worker forked from here on, whatever service a
+	 * reload switches to: made before the first. */
+	if (hashgate_init(err, sizeof(err)) == -1)
+		fatalx("%s", err);
 
 	status = master_run(&env);
 	main_remove_files();

@@ -98,7 +98,9 @@ master_signal(int sig)
 	unsigned char b = sig;
 	int saved = errno;
 
-	(void)write(selfpipe[1], &b, 1);
+	if (write(selfpipe[1], &b, 1) == -1) {
+		/* Full: a wake-up already waits for the loop. */
+	}
 	errno = saved;
 }
 
@@ -806,7 +808,9 @@ master_reload_check_store(char *err, size_t errlen)
 		close(p[0]);
 		if (store_init(&reload.next, err, errlen) == 0)
 			_exit(0);
-		(void)write(p[1], err, strlen(err));
+		if (write(p[1], err, strlen(err)) == -1) {
+			/* The master then says "store check failed". */
+		}
 		_exit(1);
 	}
 	close(p[1]);
@@ -965,7 +969,9 @@ master_check_ready(void)
 			continue;
 		st = master_state(i);
 		if (st == SB_IDLE || st == SB_BUSY) {
-			(void)write(env->ready_fd, "", 1);
+			if (write(env->ready_fd, "", 1) == -1) {
+				/* The -d parent is gone: none to tell. */
+			}
 			master_detach();
 		}
 	}

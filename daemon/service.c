@@ -13,7 +13,7 @@ static const struct service services[] = {
 	{ "pingpong",	pingpong_serve,	1, SERVICE_REFUSE_LINE },
 	{ "upload",	upload_serve,	1, SERVICE_REFUSE_LINE },
 	{ "ident",	ident_serve,	1, SERVICE_REFUSE_LINE },
-	{ "auth",	auth_serve,	1, SERVICE_REFUSE_CODED },
+	{ "auth",	session_auth_serve,	1, SERVICE_REFUSE_CODED },
 };
 
 int

@@ -257,34 +257,43 @@ store_token_revoke(struct store *s, const unsigned char hash[32])
 
 static int
 store_failure_reserve_locked(struct store *s, const char *ukey,
-    const char *akey, int64_t since, int max, int64_t now, int64_t *row)
+    const char *pkey, const char *akey, int64_t since, int max, int64_t now,
+    int64_t rows[2])
 {
-	const char *keys[2] = { akey, ukey };
-	int64_t n;
+	const char *keys[3] = { akey, ukey, pkey };
+	int64_t n[3] = { 0, 0, 0 };
 	int i;
 
-	for (i = 0; i < 2 && keys[i] != NULL; i++) {
+	for (i = 0; i < 3 && keys[i] != NULL; i++)
 		/* Rows out of the window count no more: the table stays the
 		 * size of what the windows hold. */
 		if (store_run(s, "DELETE FROM failures WHERE key = ? AND at "
 		    "<= ?", "ti", NULL, 0, NULL, keys[i], since) < 0 ||
 		    store_run(s, "SELECT count(*) FROM failures WHERE key = ? "
-		    "AND at > ?", "ti", NULL, 0, &n, keys[i], since) < 0)
+		    "AND at > ?", "ti", NULL, 0, &n[i], keys[i], since) < 0)
 			return -1;
-		if (n >= max)
-			return 1;
+	/* The address past its limit; or the name past its limit, for an
+	 * address that failed for it: a stranger's guesses cannot lock the
+	 * user out of an address that never failed. */
+	if (n[0] >= max || (ukey != NULL && n[1] >= max && n[2] > 0))
+		return 1;
+	rows[0] = -1;
+	for (i = 2; i >= 0; i--) {	/* the address's row last */
+		if (keys[i] == NULL)
+			continue;
+		if (store_run(s, "INSERT INTO failures (key, at) VALUES (?, ?) "
+		    "RETURNING rowid", "ti", NULL, 0, &rows[1], keys[i],
+		    now) < 0)
+			return -1;
+		if (rows[0] == -1)
+			rows[0] = rows[1];
 	}
-	for (i = 1; i >= 0; i--)	/* the address's row last: *row */
-		if (keys[i] != NULL && store_run(s, "INSERT INTO failures "
-		    "(key, at) VALUES (?, ?) RETURNING rowid", "ti", NULL, 0,
-		    row, keys[i], now) < 0)
-			return -1;
 	return 0;
 }
 
 int
-store_failure_reserve(struct store *s, const char *ukey, const char *akey,
-    int64_t since, int max, int64_t now, int64_t *row)
+store_failure_reserve(struct store *s, const char *ukey, const char *pkey,
+    const char *akey, int64_t since, int max, int64_t now, int64_t rows[2])
 {
 	int r;
 
@@ -292,18 +301,27 @@ store_failure_reserve(struct store *s, const char *ukey, const char *akey,
 	 * counts between our count and our insert. */
 	if (s->be->exec(s, s->be->begin_counting) == -1)
 		return store_rollback(s);	/* begun, not locked */
-	r = store_failure_reserve_locked(s, ukey, akey, since, max, now, row);
+	r = store_failure_reserve_locked(s, ukey, pkey, akey, since, max, now,
+	    rows);
 	if (r >= 0 && s->be->exec(s, "COMMIT") == -1)
 		r = -1;
 	return r < 0 ? store_rollback(s) : r;
 }
 
 int
-store_failure_release(struct store *s, const char *ukey, int64_t row)
+store_failure_release(struct store *s, const char *ukey, const char *pkey,
+    const int64_t rows[2])
 {
-	if (store_run(s, "DELETE FROM failures WHERE key = ?", "t", NULL, 0,
-	    NULL, ukey) < 0)
+	if (store_run(s, "DELETE FROM failures WHERE key = ? OR key = ?", "tt",
+	    NULL, 0, NULL, ukey, pkey) < 0)
 		return -1;
 	return store_run(s, "DELETE FROM failures WHERE rowid = ?", "i", NULL,
-	    0, NULL, row);
+	    0, NULL, rows[1]);
+}
+
+int
+store_failure_cancel(struct store *s, const int64_t rows[2])
+{
+	return store_run(s, "DELETE FROM failures WHERE rowid BETWEEN ? AND ?",
+	    "ii", NULL, 0, NULL, rows[0], rows[1]);
 }

@@ -63,18 +63,26 @@ int	store_token_user(struct store *, const unsigned char hash[32],
 int	store_token_revoke(struct store *, const unsigned char hash[32]);
 /*
  * A login attempt is counted as a failure before its password is checked,
- * so parallel guesses cannot all pass the lockout check: reserve() returns
- * 1 (nothing counted) when the user key or the address key already has max
- * failures after `since`, else counts one for each and returns 0 with the
- * address row in *row. release() undoes it after a good password: the user's
- * failures are cleared, the address keeps its others. With ukey NULL only
- * akey is counted (registrations per address). Rows of these keys from
- * before `since` are deleted on the way. Both backends serialize reserve()
- * across every worker and host sharing the store.
+ * so parallel guesses cannot all pass the lockout check. Its keys: akey the
+ * address, ukey the user name, pkey that name from that address. reserve()
+ * returns 1 (nothing counted) when the address already has max failures
+ * after `since`, or when the name has and this address is among those that
+ * failed for it (pkey): strangers guessing a name cannot lock out its user,
+ * who logs in from an address that never failed. Else it counts one for
+ * each key and returns 0 with the attempt's first and last rows in rows
+ * (the last is the address's). release() undoes it after a good password:
+ * the name's failures (ukey, pkey) are cleared, the address keeps its
+ * others. cancel() takes back the attempt alone (it was never tried). With
+ * ukey and pkey NULL only akey is counted (registrations per address). Rows
+ * of these keys from before `since` are deleted on the way. The rows of one
+ * attempt are consecutive: both backends serialize reserve() across every
+ * worker and host sharing the store.
  */
 int	store_failure_reserve(struct store *, const char *ukey,
-	    const char *akey, int64_t since, int max, int64_t now,
-	    int64_t *row);
-int	store_failure_release(struct store *, const char *ukey, int64_t row);
+	    const char *pkey, const char *akey, int64_t since, int max,
+	    int64_t now, int64_t rows[2]);
+int	store_failure_release(struct store *, const char *ukey,
+	    const char *pkey, const int64_t rows[2]);
+int	store_failure_cancel(struct store *, const int64_t rows[2]);
 
 #endif

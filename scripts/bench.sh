@@ -11,8 +11,8 @@
 # socat fork PIPE and redis-server answering PING. The servers take turns
 # (A/B alternated, a different order each repeat) and each number is the
 # median of the repeats, reported as a ratio to sockbind's from the same run.
-# Then it profiles sockbind (scripts/bench-profile.sh), checks the targets of
-# issue 7 and writes docs/bench/: results.md, results.csv, raw.txt,
+# Then it profiles sockbind (scripts/bench-profile.sh), checks the targets
+# docs/bench/README.md lists, and writes docs/bench/: results.md, results.csv, raw.txt,
 # throughput.png, profile.md.
 #
 #   make bench                    (or: bash scripts/bench.sh)

@@ -11,6 +11,8 @@ systemd groff-base mandoc strace"
 packages="$packages haproxy"
 # The store's tests on PostgreSQL start a throwaway cluster (tests/pg/).
 packages="$packages postgresql"
+# tests/ops: the nftables ruleset (nft -c) and the logrotate file.
+packages="$packages nftables logrotate"
 packages="$packages $*"
 
 missing=""

@@ -13,6 +13,11 @@
 # The comment lines that explain var/ to the tree's user are dropped. A
 # value under var/ for any other key is an error: nobody decided where it
 # goes once installed.
+#
+# The sample's [mirror] keys carry the lab's example (a second of simulated
+# work, a student's signature, keep_case); installed, they are neutral
+# (the daemon's defaults), and the lab's values are in the sockbind@mirror
+# instance's mirror.ini.
 
 BEGIN {
 	dir["server.port_file"] = "/run/sockbind"
@@ -21,6 +26,9 @@ BEGIN {
 	dir["upload.dir"] = "/var/lib/sockbind"
 	dir["store.path"] = "/var/lib/sockbind"
 	dir["log.path"] = "/var/log/sockbind"
+	neutral["mirror.delay_ms"] = "0"
+	neutral["mirror.signature"] = ""
+	neutral["mirror.keep_case"] = "false"
 	section = ""
 	status = 0
 }
@@ -28,7 +36,8 @@ BEGIN {
 NR == 1 {
 	print
 	print "; Installed by `make install`: the files live in the directories that"
-	print "; sockbind.service gives the daemon (see sockbind(8), \"SYSTEMD\")."
+	print "; sockbind.service gives the daemon (see sockbind(8), \"SYSTEMD\"),"
+	print "; and [mirror] is neutral: the lab's example values are in mirror.ini."
 	next
 }
 
@@ -41,6 +50,18 @@ section == "" && /^[;#]/ && /(Relative paths|make run|var\/)/ { next }
 	section = tolower(section)
 	print
 	next
+}
+
+/^[ \t]*[A-Za-z_]+[ \t]*=/ {
+	key = $0
+	sub(/[ \t]*=.*/, "", key)
+	sub(/^[ \t]*/, "", key)
+	key = tolower(key)
+	if ((section "." key) in neutral) {
+		value = neutral[section "." key]
+		print key " =" (value == "" ? "" : " " value)
+		next
+	}
 }
 
 /^[ \t]*[A-Za-z_]+[ \t]*=[ \t]*"?var\// {

@@ -52,6 +52,7 @@ static pid_t	 log_pid;		/* getpid() is a system call */
 static char	*batch;			/* records held by log_set_batch() */
 static size_t	 batch_len, batch_size;
 static int	 batching;
+static int	 keep_failed;		/* log_set_keep_failed() */
 static int	(*wait_hook)(void);
 static void	(*fault_hook)(const char *, size_t);
 
@@ -62,7 +63,7 @@ static int	log_write_note(const char *, const char *, ...)
 static void	log_write(const char *, size_t);
 static void	log_unlock(void);
 static int	log_open_file(const char *, char *, size_t);
-static void	log_write_locked(const char *, size_t);
+static int	log_write_locked(const char *, size_t);
 static void	log_emit(size_t);
 
 static int
@@ -92,6 +93,7 @@ log_atfork_child(void)
 	pending_lost = 0;
 	pending_reopen = 0;
 	pending_path[0] = '\0';
+	keep_failed = 0;
 }
 
 int
@@ -158,6 +160,12 @@ void
 log_set_wait_hook(int (*hook)(void))
 {
 	wait_hook = hook;
+}
+
+void
+log_set_keep_failed(int on)
+{
+	keep_failed = on;
 }
 
 void
@@ -325,13 +333,16 @@ log_lock(void)
 				return -1;
 			slice = LOG_LOCK_SLICE_NS;
 		}
-		clock_gettime(CLOCK_REALTIME, &deadline);
+		/* The monotonic clock: a step of the wall clock (NTP, an
+		 * administrator) must not stretch a slice nor shrink it. */
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
 		deadline.tv_nsec += slice;
 		if (deadline.tv_nsec >= 1000000000L) {
 			deadline.tv_sec++;
 			deadline.tv_nsec -= 1000000000L;
 		}
-		r = pthread_mutex_timedlock(&shared->lock, &deadline);
+		r = pthread_mutex_clocklock(&shared->lock, CLOCK_MONOTONIC,
+		    &deadline);
 	}
 	if (r == EOWNERDEAD && (r = pthread_mutex_consistent(&shared->lock)) ==
 	    0)
@@ -362,8 +373,10 @@ log_write_all(const char *buf, size_t len)
 
 			/* A torn record is worse than a lost one. */
 			if (done > 0 &&
-			    (end = lseek(log_fdesc, 0, SEEK_END)) != -1)
-				(void)ftruncate(log_fdesc, end - done);
+			    (end = lseek(log_fdesc, 0, SEEK_END)) != -1 &&
+			    ftruncate(log_fdesc, end - done) == -1) {
+				/* The write's error is the one returned. */
+			}
 			errno = saved;
 			return -1;
 		}
@@ -372,14 +385,26 @@ log_write_all(const char *buf, size_t len)
 	return 0;
 }
 
+/* How many records buf[0..len) holds: each ends with its newline. */
+static unsigned long
+log_records(const char *buf, size_t len)
+{
+	unsigned long n = 0;
+	const char *p, *end = buf + len;
+
+	for (p = buf; p < end && (p = memchr(p, '\n', end - p)) != NULL; p++)
+		n++;
+	return n;
+}
+
 /*
- * Called with the lock held, after a record could not be written (a full
- * disk, a file size limit): say so on stderr, but once in a while across
- * all processes, not once per record. The log itself says how many were
- * lost once writing works again (log_resumed).
+ * Called with the lock held, after a write failed with err (a full disk, a
+ * file size limit): say so on stderr, but once in a while across all
+ * processes, not once per record. The log itself says how many were lost
+ * once writing works again (log_resumed).
  */
 static void
-log_report_loss(void)
+log_report_loss(int err)
 {
 	time_t now = time(NULL);
 
@@ -388,14 +413,20 @@ log_report_loss(void)
 	shared->reported = now;
 	dprintf(STDERR_FILENO, "%s: log %s: %s; %lu record%s lost so far "
 	    "(said again in %d s at most)\n", ident, shared->path,
-	    strerror(shared->lost_errno), shared->lost,
-	    shared->lost == 1 ? "" : "s", LOG_REPORT_EVERY);
+	    strerror(err), shared->lost, shared->lost == 1 ? "" : "s",
+	    LOG_REPORT_EVERY);
 }
 
-/* Called with the lock held: follow a reopen, report losses, write. */
-static void
+/*
+ * Called with the lock held: follow a reopen, report losses, write. 0, or
+ * -1 when buf could not be written: its records count as lost, unless this
+ * process keeps them (keep_failed), when the caller holds them back.
+ */
+static int
 log_write_locked(const char *buf, size_t len)
 {
+	int err;
+
 	log_follow_reopen();
 	if (pending_lost > 0) {
 		shared->lost += pending_lost;
@@ -408,11 +439,15 @@ log_write_locked(const char *buf, size_t len)
 		shared->lost = 0;
 	if (fault_hook != NULL)
 		fault_hook(buf, len);
-	if (log_write_all(buf, len) == -1) {
-		shared->lost++;
-		shared->lost_errno = errno;
-		log_report_loss();
+	if (log_write_all(buf, len) == 0)
+		return 0;
+	err = errno;
+	if (!keep_failed) {
+		shared->lost += log_records(buf, len);
+		shared->lost_errno = err;
 	}
+	log_report_loss(err);
+	return -1;
 }
 
 static void
@@ -422,7 +457,7 @@ log_pending_add(const char *buf, size_t len)
 
 	if (pending_len + len > LOG_PENDING_MAX ||
 	    (p = realloc(pending, pending_len + len)) == NULL) {
-		pending_lost++;
+		pending_lost += log_records(buf, len);
 		return;	/* reported with ENOBUFS once the lock frees */
 	}
 	pending = p;
@@ -441,6 +476,27 @@ log_reopen_locked(void)
 	pending_reopen = 0;
 }
 
+/*
+ * Called with the lock held: a reopen asked while the lock was busy first,
+ * then the records held back, then buf (NULL: none). With keep_failed, what
+ * the file refused stays held back, in order, for the next try.
+ */
+static void
+log_write_held(const char *buf, size_t len)
+{
+	if (pending_reopen)
+		log_reopen_locked();
+	if (pending_len > 0 && (log_write_locked(pending, pending_len) == 0 ||
+	    !keep_failed))
+		pending_len = 0;
+	if (buf == NULL)
+		return;
+	if (pending_len > 0)
+		log_pending_add(buf, len);	/* behind the ones still held */
+	else if (log_write_locked(buf, len) == -1 && keep_failed)
+		log_pending_add(buf, len);
+}
+
 int
 log_flush_pending(void)
 {
@@ -448,11 +504,7 @@ log_flush_pending(void)
 		return 0;
 	if (log_lock() == -1)
 		return -1;
-	if (pending_reopen)
-		log_reopen_locked();
-	if (pending_len > 0)
-		log_write_locked(pending, pending_len);
-	pending_len = 0;
+	log_write_held(NULL, 0);
 	log_unlock();
 	return 0;
 }
@@ -490,15 +542,7 @@ log_write(const char *buf, size_t len)
 		log_pending_add(buf, len);
 		return;
 	}
-	/* A reopen asked while the lock was busy comes first; the records
-	 * held back then go to the new file, in order, none lost. */
-	if (pending_reopen)
-		log_reopen_locked();
-	if (pending_len > 0) {
-		log_write_locked(pending, pending_len);
-		pending_len = 0;
-	}
-	log_write_locked(buf, len);
+	log_write_held(buf, len);
 	log_unlock();
 }
 

@@ -30,6 +30,15 @@
  * and before it exits: a record must not sit in memory while nothing
  * happens. log_set_batch(0) flushes.
  *
+ * A record the file refuses (a full disk, a file size limit) is said on
+ * stderr (once in 30 s across all processes) and counted: the next record
+ * written is preceded by "log_resumed lost=N", N the records lost. With
+ * log_set_keep_failed(1), this process keeps its refused records instead
+ * (up to 4 MiB, then they count as lost) and writes them, in order, before
+ * its next record or at its next log_flush_pending(): the supervisor, whose
+ * few records say how its workers came and went, uses this. A child made by
+ * fork() starts without it.
+ *
  * log_open() and log_reopen() return 0, or -1 with a message in err.
  */
 #ifndef SOCKBIN_LOG_H
@@ -46,6 +55,7 @@ int	log_reopen(const char *path, char *err, size_t errlen);
 int	log_set_max_message(size_t max_message);
 void	log_set_wait_hook(int (*hook)(void));
 void	log_set_fault_hook(void (*hook)(const char *record, size_t len));
+void	log_set_keep_failed(int on);
 int	log_fd(void);
 int	log_flush_pending(void);
 void	log_set_batch(int on);

@@ -9,6 +9,7 @@
 /* What comes before the hidden part is kept up to this many bytes. */
 #define REDACT_KEEP_MAX	64
 #define REDACT_USER_MAX	32
+#define REDACT_VERB_MAX	32	/* bytes of an unknown verb quoted */
 
 static int
 redact_letter(char ch)
@@ -84,4 +85,56 @@ redact_secrets(const char *msg, size_t len, char *out, size_t outlen)
 	n = snprintf(out, outlen, "%.*s%s[secret]", (int)shown, msg,
 	    msg[keep] == ' ' ? " " : "");
 	return n > 0 ? (size_t)n : 0;
+}
+
+static int
+redact_control(char ch)
+{
+	return (unsigned char)ch < 0x20 || ch == 0x7f;
+}
+
+size_t
+redact_verb(const char *msg, size_t len, char *out, size_t outlen)
+{
+	size_t vlen, cut, n;
+
+	for (vlen = 0; vlen < len && msg[vlen] != ' ' &&
+	    !redact_control(msg[vlen]); vlen++)
+		;
+	cut = vlen > REDACT_VERB_MAX ? REDACT_VERB_MAX -
+	    utf8_tail(msg, REDACT_VERB_MAX) : vlen;
+	if (redact_secrets(msg, cut, out, outlen) == 0)
+		snprintf(out, outlen, "%.*s", (int)cut, msg);
+	/* A control character ends the quote: "LGOIN\talice\tpw". */
+	if (cut == vlen && vlen < len && msg[vlen] != ' ' &&
+	    (n = strlen(out)) + 1 < outlen) {
+		out[n] = '?';
+		out[n + 1] = '\0';
+		vlen++;
+	}
+	return vlen;
+}
+
+size_t
+redact_unknown(const char *msg, size_t len, char *out, size_t outlen)
+{
+	if (redact_verb(msg, len, out, outlen) < len)
+		strlcat(out, " [secret]", outlen);
+	return strlen(out);
+}
+
+size_t
+redact_request(const char *msg, size_t len, char *out, size_t outlen)
+{
+	static const char *const verbs[] = { "ECHO", "MIRROR", "STATUS",
+	    "UPLOAD", "IDENTIFY", "REGISTER", "LOGIN", "RESUME", "LOGOUT",
+	    "WHOAMI", "HELP", "QUIT" };
+	const char *sp = memchr(msg, ' ', len);
+	size_t vlen = sp != NULL ? (size_t)(sp - msg) : len, i;
+
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strlen(verbs[i]) == vlen &&
+		    strncasecmp(msg, verbs[i], vlen) == 0)
+			return redact_secrets(msg, len, out, outlen);
+	return redact_unknown(msg, len, out, outlen);
 }

@@ -12,6 +12,7 @@
 #include "daemon/config.h"
 #include "daemon/conn.h"
 #include "daemon/service.h"
+#include "daemon/services/ident.h"
 #include "daemon/store.h"
 #include "shared/log.h"
 #include "shared/utf8.h"

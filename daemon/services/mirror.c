@@ -15,6 +15,7 @@
 #include "daemon/config.h"
 #include "daemon/conn.h"
 #include "daemon/service.h"
+#include "daemon/services/mirror.h"
 #include "shared/utf8.h"
 
 #define MIRROR_LINE_MAX	65536

@@ -24,6 +24,7 @@
 #include "daemon/config.h"
 #include "daemon/conn.h"
 #include "daemon/service.h"
+#include "daemon/services/pingpong.h"
 #include "shared/log.h"
 #include "shared/timefmt.h"
 

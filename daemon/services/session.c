@@ -15,10 +15,17 @@
 #include <strings.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "daemon/config.h"
 #include "daemon/conn.h"
 #include "daemon/scoreboard.h"
 #include "daemon/service.h"
+#include "daemon/services/auth.h"
+#include "daemon/services/ident.h"
+#include "daemon/services/mirror.h"
+#include "daemon/services/session.h"
+#include "daemon/services/upload.h"
 #include "daemon/sockbind.h"
 #include "daemon/store.h"
 #include "shared/frame.h"
@@ -26,7 +33,6 @@
 #include "shared/redact.h"
 #include "shared/utf8.h"
 
-#define SESSION_VERB_MAX	32
 #define SESSION_LINE_MAX	4096
 #define SESSION_DRAIN_MS	1000	/* after a reply that ends us */
 #define SESSION_QUIT_DRAIN_MS	250	/* after QUIT: the client is done */
@@ -169,11 +175,14 @@ verb_status(struct session *s, char *arg)
 	for (i = 0; i < n; i++) {
 		busy += w[i].serving;
 		idle += w[i].state == SB_IDLE || w[i].state == SB_STARTING;
-		fprintf(fp, "\nworker slot=%zu pid=%d state=%s requests=%llu "
-		    "client=%s", w[i].slot, (int)w[i].pid,
-		    scoreboard_state_name(w[i].state),
-		    (unsigned long long)w[i].requests,
-		    w[i].serving && w[i].client[0] ? w[i].client : "-");
+		fprintf(fp, "\nworker slot=%zu pid=%d state=%s requests=%llu",
+		    w[i].slot, (int)w[i].pid, scoreboard_state_name(w[i].state),
+		    (unsigned long long)w[i].requests);
+		/* Who is connected is the operator's to show: any client
+		 * may ask for STATUS. */
+		if (s->cfg->status_clients)
+			fprintf(fp, " client=%s", w[i].serving &&
+			    w[i].client[0] ? w[i].client : "-");
 	}
 	fclose(fp);
 	r = asprintf(&text, "OK uptime=%lld port=%d service=%s stress=%s "
@@ -266,10 +275,14 @@ verb_upload(struct session *s, char *arg)
 	if (!session_hex(sum))
 		return session_reply(s, "ERR 402 sha256 must be 64 hex "
 		    "digits");
-	if (size > (unsigned long long)s->cfg->upload_max_size)
+	upload_sanitize_name(name, safe, sizeof(safe));
+	if (size > (unsigned long long)s->cfg->upload_max_size) {
+		log_event("upload", "client=%s name=%s size=%llu max_size=%d "
+		    "result=too_large", s->c->peer, safe, size,
+		    s->cfg->upload_max_size);
 		return session_reply(s, "ERR 414 too large: %llu bytes, "
 		    "max_size is %d", size, s->cfg->upload_max_size);
-	upload_sanitize_name(name, safe, sizeof(safe));
+	}
 	if (upload_begin(&u, s->cfg, err, sizeof(err)) == -1) {
 		log_warnx("upload: %s", err);
 		return session_reply(s, "ERR 500 %s", err);
@@ -379,6 +392,9 @@ session_auth_error(struct session *s, enum auth_result r)
 	case AUTH_BAD_TOKEN:
 		return session_reply(s, "ERR 431 unknown, expired or revoked "
 		    "token");
+	case AUTH_BUSY:
+		return session_reply(s, "ERR 429 too many password checks "
+		    "running: try again in a moment");
 	case AUTH_OK:
 	case AUTH_STORE:
 		break;
@@ -517,13 +533,29 @@ verb_help(struct session *s, char *arg)
 	return session_reply(s, "%s", list);
 }
 
+/* The verb of req[0..len): its index in verbs[], or -1. */
+static int
+session_find_verb(const char *req, size_t len, int flags)
+{
+	struct session probe = { .flags = flags };
+	size_t i, vlen;
+
+	vlen = strcspn(req, " ");
+	if (vlen > len)
+		vlen = len;
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strlen(verbs[i].name) == vlen &&
+		    strncasecmp(verbs[i].name, req, vlen) == 0 &&
+		    session_offers(&probe, &verbs[i]))
+			return (int)i;
+	return -1;
+}
+
 int
 session_parse(char *req, uint32_t len, int flags, int *verb, char **arg,
     char *err, size_t errlen)
 {
-	struct session probe = { .flags = flags };
-	size_t i, bad, vlen, cut;
-	char *p;
+	size_t bad, vlen;
 	int n;
 
 	*verb = -1;
@@ -538,22 +570,9 @@ session_parse(char *req, uint32_t len, int flags, int *verb, char **arg,
 	}
 	vlen = strcspn(req, " ");
 	*arg = req[vlen] == ' ' ? req + vlen + 1 : NULL;
-	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (strlen(verbs[i].name) == vlen &&
-		    strncasecmp(verbs[i].name, req, vlen) == 0 &&
-		    session_offers(&probe, &verbs[i]))
-			*verb = (int)i;
-	if (*verb == -1) {
+	if ((*verb = session_find_verb(req, len, flags)) == -1) {
 		n = snprintf(err, errlen, "ERR 401 unknown verb ");
-		cut = vlen > SESSION_VERB_MAX ? SESSION_VERB_MAX -
-		    utf8_tail(req, SESSION_VERB_MAX) : vlen;
-		/* "LOGIN\talice\tsecret" is one unknown verb: not quoted. */
-		if (redact_secrets(req, cut, err + n, errlen - n) == 0)
-			snprintf(err + n, errlen - n, "%.*s", (int)cut, req);
-		/* The verb comes back as words a terminal can show. */
-		for (p = err + n; *p != '\0'; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = '?';
+		redact_verb(req, len, err + n, errlen - n);
 		return -1;
 	}
 	if (verbs[*verb].needs_arg && *arg == NULL) {
@@ -562,6 +581,23 @@ session_parse(char *req, uint32_t len, int flags, int *verb, char **arg,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Log a request received. One of a known verb is logged with its secrets
+ * hidden; of an unknown verb, only the verb as ERR 401 quotes it: a typo of
+ * LOGIN ("LGOIN alice pw") must not put the password in the log.
+ */
+static void
+session_log_request(struct session *s, const char *req, size_t len)
+{
+	char quoted[64];
+
+	if (session_find_verb(req, len, s->flags) >= 0)
+		session_log(s, 0, req, len);
+	else
+		session_log(s, 0, quoted, redact_unknown(req, len, quoted,
+		    sizeof(quoted)));
 }
 
 /* One request: check it, find its verb, run it. */
@@ -595,7 +631,7 @@ session_next(struct session *s, char *line, char **req, uint32_t *len)
 	return FRAME_OK;
 }
 
-void
+static void
 session_run(struct conn *c, const struct config *cfg, int flags)
 {
 	struct session s = { c, cfg, { c, session_read, session_write },
@@ -631,7 +667,7 @@ session_run(struct conn *c, const struct config *cfg, int flags)
 			    "bytes", SESSION_LINE_MAX - 1);
 			continue;
 		}
-		session_log(&s, 0, req, len);
+		session_log_request(&s, req, len);
 		r = session_request(&s, req, len);
 		/* Requests may carry passwords: leave none in memory. */
 		sodium_memzero(req, len);
@@ -643,8 +679,10 @@ session_run(struct conn *c, const struct config *cfg, int flags)
 		session_notify(&s, c->end == CONN_SHUTDOWN ?
 		    "ERR 503 server shutting down" : c->end == CONN_BUSY ?
 		    "ERR 503 server busy: idle connection let go" :
-		    c->reason[0] == 'i' ?
+		    c->limit == CONN_LIMIT_IDLE ?
 		    "ERR 408 timeout: idle too long" :
+		    c->limit == CONN_LIMIT_SEND ?
+		    "ERR 408 timeout: replies left unread" :
 		    "ERR 408 timeout: session time is up");
 		/* A request already on its way would make our close a
 		 * reset, which could cost the client that last frame. */
@@ -657,4 +695,11 @@ void
 session_serve(struct conn *c, const struct config *cfg)
 {
 	session_run(c, cfg, 0);
+}
+
+/* The auth service: the account verbs, one request per line. */
+void
+session_auth_serve(struct conn *c, const struct config *cfg)
+{
+	session_run(c, cfg, SESSION_LINES | SESSION_AUTH_ONLY);
 }

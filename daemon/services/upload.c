@@ -30,6 +30,7 @@
 #include "daemon/config.h"
 #include "daemon/conn.h"
 #include "daemon/service.h"
+#include "daemon/services/upload.h"
 #include "shared/log.h"
 #include "shared/utf8.h"
 
@@ -249,8 +250,18 @@ upload_serve(struct conn *c, const struct config *cfg)
 		r = upload_write(&u, buf, n, err, sizeof(err));
 	if (r != 0 || c->end != CONN_EOF) {
 		upload_abort(&u);
-		if (r != 0) {
+		if (r == -2) {
+			/* The client's fault, not the server's: an upload
+			 * record, as for one stored, and the disconnect
+			 * record says why. */
+			log_event("upload", "client=%s received=%llu max_size=%llu "
+			    "result=too_large", c->peer,
+			    (unsigned long long)(u.size + n),
+			    (unsigned long long)u.max);
+			c->reason = "upload too large";
+		} else if (r != 0)
 			log_warnx("upload from %s: %s", c->peer, err);
+		if (r != 0) {
 			snprintf(reply, sizeof(reply), "ERR %s\n", err);
 			/* The client is still sending: what comes is read
 			 * and dropped, or closing would reset the connection

@@ -8,7 +8,7 @@ plus gen_threads, rep, order), the memory samples ("mem ..."), the profile's
 lines ("profile ..."), the log check, the machine and the versions. Writes OUTDIR/results.csv (every run),
 OUTDIR/results.md (medians, ratios to sockbind, memory, targets, profile),
 OUTDIR/throughput.png (gnuplot), prints the tables and one PASS/FAIL line per
-target of issue 7. Exit status 3 when a target fails. Standard library only.
+target (listed in docs/bench/README.md). Exit status 3 when a target fails. Standard library only.
 """
 import csv
 import os
@@ -308,7 +308,7 @@ def plot(summ, servers, concs, outdir):
 
 
 def targets(summ, profile, meta):
-    """Issue 7's targets: (name, passed or None when not measured, detail)."""
+    """The targets (docs/bench/README.md): (name, passed or None when not measured, detail)."""
     res = []
     mem = memory(meta).get("sockbind")
 
@@ -559,7 +559,7 @@ def main():
             md.append("| {} | {} |".format(NAMES[s], " | ".join(cells)))
         md.append("")
     md.extend(proxy_lines(meta))
-    md.append("## Targets (issue 7)")
+    md.append("## Targets (docs/bench/README.md)")
     md.append("")
     md.append("| target | result | measured |")
     md.append("|---|---|---|")
@@ -575,7 +575,7 @@ def main():
 
     print("\n".join(throughput_tables(summ, servers, concs)))
     print("\n".join(proxy_lines(meta)))
-    print("Targets (issue 7):")
+    print("Targets:")
     failed = 0
     for name, ok, detail in tg:
         word = {True: "PASS", False: "FAIL", None: "N/A "}[ok]

@@ -12,7 +12,7 @@
  */
 #include <string.h>
 
-#include "daemon/service.h"
+#include "daemon/services/pingpong.h"
 #include "tests/fuzz/fuzz.h"
 
 static int

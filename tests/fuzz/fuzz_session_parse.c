@@ -16,7 +16,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "daemon/service.h"
+#include "daemon/services/session.h"
 #include "tests/fuzz/fuzz.h"
 
 static int

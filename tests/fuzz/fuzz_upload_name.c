@@ -13,7 +13,7 @@
  */
 #include <string.h>
 
-#include "daemon/service.h"
+#include "daemon/services/upload.h"
 #include "shared/utf8.h"
 #include "tests/fuzz/fuzz.h"
 

@@ -20,7 +20,7 @@
 #include <wctype.h>
 
 #include "daemon/config.h"
-#include "daemon/service.h"
+#include "daemon/services/mirror.h"
 #include "shared/utf8.h"
 #include "tests/fuzz/fuzz.h"
 

@@ -470,18 +470,38 @@ Test(client, accounts_with_token_file)
 Test(client, chat_session_and_raw)
 {
 	const char *const echo[] = { "server.service=echo", NULL };
-	struct h_daemon s, e;
-	char out[1024];
+	const char *const auth[] = { "server.service=auth", NULL };
+	struct h_daemon s, e, a;
+	char out[1024], log[PATH_MAX + 16];
 
 	h_start(&s, 21941, 21949, session);
 	cr_assert_eq(run_client("-p 21941-21949 chat", out, sizeof(out)), 0);
-	cr_assert_eq(run_in(s.dir, "ECHO one\\nwhoami\\nQUIT\\n",
-	    "-p 21941-21949 chat", out, sizeof(out)), 0, "%s", out);
-	cr_assert_str_eq(out, "OK one\nERR 432 not logged in\nOK\n");
+	cr_assert_eq(run_in(s.dir, "ECHO one\\nwhoami\\nLGOIN kate "
+	    "typo-secret-one\\nQUIT\\n", "-p 21941-21949 chat", out,
+	    sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "OK one\nERR 432 not logged in\n"
+	    "ERR 401 unknown verb LGOIN\nOK\n");
 	h_start(&e, 21951, 21959, echo);
 	cr_assert_eq(run_in(e.dir, "first\\nsecond\\n", "-p 21951-21959 chat",
 	    out, sizeof(out)), 0, "%s", out);
 	cr_assert_str_eq(out, "first\nsecond\n");
+
+	/* A mistyped verb's arguments reach neither log, framed or in
+	 * lines (the auth service). */
+	h_start(&a, 23490, 23499, auth);
+	cr_assert_eq(run_in(a.dir, "LGOIN kate typo-secret-two\\nQUIT\\n",
+	    "-p 23490-23499 chat", out, sizeof(out)), 0, "%s", out);
+	cr_assert_str_eq(out, "ERR 401 unknown verb LGOIN\nOK\n");
+	snprintf(log, sizeof(log), "%s/.sockbin.log", s.dir);
+	cr_assert_eq(h_log_count(log, "typo-secret"), 0);
+	cr_assert_eq(h_log_count(log, "text=\"LGOIN [secret]\""), 1);
+	snprintf(log, sizeof(log), "%s/.sockbin.log", a.dir);
+	cr_assert_eq(h_log_count(log, "typo-secret"), 0);
+	cr_assert_eq(h_log_count(log, "text=\"LGOIN [secret]\""), 1);
+	cr_assert_eq(h_log_wait(a.log, " disconnect ", 1, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(a.log, "typo-secret"), 0);
+	cr_assert_eq(h_log_wait(s.log, " disconnect ", 2, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(s.log, "typo-secret"), 0);
 }
 
 /* The records of one kind in the client's log. */

@@ -5,7 +5,8 @@
  * database server has: a lost connection, a server down at start-up, two
  * instances sharing one database. Several client machines are played by
  * loopback source addresses (127.0.0.2, 127.0.0.3 ...). Port ranges
- * 22800-22999 (SQLite), 36000-36299 (PostgreSQL).
+ * 22800-22999 and 23470-23489 (SQLite), the same plus 13200 (PostgreSQL:
+ * 36000-36299, 36670-36689).
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -116,6 +117,50 @@ login(int fd, const char *user, const char *password, char *tok)
 	cr_assert_eq(strlen(tok), 64);
 }
 
+/* A value in KiB from /proc/PID/status ("VmRSS", "VmHWM"), or -1. */
+static long
+proc_kib(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, field, strlen(field)) == 0 &&
+		    line[strlen(field)] == ':')
+			kib = atol(line + strlen(field) + 1);
+	fclose(fp);
+	return kib;
+}
+
+/* Forget the peak of pid's memory (VmHWM) so far. */
+static void
+reset_peak(pid_t pid)
+{
+	char path[64];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/clear_refs", (int)pid);
+	cr_assert_not_null(fp = fopen(path, "w"), "%s", path);
+	cr_assert_geq(fputs("5", fp), 0);
+	cr_assert_eq(fclose(fp), 0);
+}
+
+/* The worker serving the connection fd (its connect record's pid). */
+static pid_t
+worker_of(const struct h_daemon *d, int fd)
+{
+	char needle[64];
+
+	snprintf(needle, sizeof(needle), "connect client=127.0.0.1:%d ",
+	    h_local_port(fd));
+	cr_assert_eq(h_log_wait(d->log, needle, 1, H_WAIT_MS), 0);
+	return h_log_pid_of(d->log, needle);
+}
+
 BOTH(register_login_resume_logout)
 {
 	struct h_daemon d;
@@ -186,32 +231,45 @@ BOTH(refused_resume_keeps_the_login)
 	close(b);
 }
 
+/*
+ * An unknown user name costs the same argon2id verification as a wrong
+ * password. Told by the work itself, not by a wall clock: each takes the
+ * configured [auth] pwhash_mem_kib (64 MiB) at its peak, which a check
+ * skipped or made with other parameters would not.
+ */
 BOTH(unknown_user_costs_a_wrong_password)
 {
 	struct h_daemon d;
-	long t0, wrong, unknown;
+	long base, wrong, unknown;
+	pid_t pid;
 	int fd;
 
 	id_start(&d, 22810, 22819, session);
 	fd = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
+	pid = worker_of(&d, fd);
 	h_session_expect(fd, "REGISTER carol " PASSWORD, "OK registered carol",
 	    3 * H_WAIT_MS);
 	/* Warm up: the first failure also builds the decoy hash. */
 	h_session_expect(fd, "LOGIN nobody whatever-it-is",
 	    "ERR 430 wrong user name or password", 3 * H_WAIT_MS);
-	t0 = h_now_ms();
+	reset_peak(pid);
+	h_session_expect(fd, "ECHO nothing hashed", "OK nothing hashed",
+	    3 * H_WAIT_MS);
+	base = proc_kib(pid, "VmHWM");
+	reset_peak(pid);
 	h_session_expect(fd, "LOGIN carol not-the-password",
 	    "ERR 430 wrong user name or password", 3 * H_WAIT_MS);
-	wrong = h_now_ms() - t0;
-	t0 = h_now_ms();
+	wrong = proc_kib(pid, "VmHWM");
+	reset_peak(pid);
 	h_session_expect(fd, "LOGIN nosuchuser not-the-password",
 	    "ERR 430 wrong user name or password", 3 * H_WAIT_MS);
-	unknown = h_now_ms() - t0;
-	/* Both pay the failure delay (100 ms) and an argon2id check. */
-	cr_assert_geq(wrong, 100);
-	cr_assert_geq(unknown, 100);
-	cr_assert(unknown * 2 > wrong && wrong * 2 > unknown,
-	    "wrong password %ld ms, unknown user %ld ms", wrong, unknown);
+	unknown = proc_kib(pid, "VmHWM");
+	cr_assert(base > 0 && base < 32768, "peak without a hash: %ld KiB",
+	    base);
+	cr_assert_geq(wrong - base, 65536 * 9 / 10, "wrong password: peak "
+	    "%ld KiB over %ld", wrong, base);
+	cr_assert_geq(unknown - base, 65536 * 9 / 10, "unknown user: peak "
+	    "%ld KiB over %ld", unknown, base);
 	cr_assert_eq(h_log_wait(d.log, "result=unknown_user", 2, H_WAIT_MS),
 	    0);
 	cr_assert_eq(h_log_count(d.log, "result=wrong_password"), 1);
@@ -291,13 +349,100 @@ BOTH(lockout_and_release)
 	close(fd);
 }
 
+/* Strangers guessing a user name lock it only for their own addresses: a
+ * machine that never failed for it is still tried, and its user logs in;
+ * one that fails for it once is locked out of it too. */
+BOTH(name_lock_spares_addresses_that_never_failed)
+{
+	const char *const over[] = { "server.service=session",
+	    "auth.max_failures=3", "auth.failure_window=600",
+	    "auth.failure_delay_ms=0", NULL };
+	struct h_daemon d;
+	char tok[80];
+	int fd, i;
+
+	id_start(&d, 23470, 23479, over);
+	fd = h_session_connect("127.0.0.5", d.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, "REGISTER gina " PASSWORD, "OK registered gina",
+	    3 * H_WAIT_MS);
+	for (i = 0; i < 3; i++)
+		h_session_expect(fd, "LOGIN gina a-strangers-guess",
+		    "ERR 430 wrong user name or password", 3 * H_WAIT_MS);
+	h_session_expect(fd, "LOGIN gina " PASSWORD,
+	    "ERR 429 too many failed logins: try again in 600 s",
+	    3 * H_WAIT_MS);
+	close(fd);
+	fd = h_session_connect("127.0.0.6", d.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, "LOGIN gina another-guess",
+	    "ERR 430 wrong user name or password", 3 * H_WAIT_MS);
+	h_session_expect(fd, "LOGIN gina " PASSWORD,
+	    "ERR 429 too many failed logins: try again in 600 s",
+	    3 * H_WAIT_MS);
+	close(fd);
+	fd = h_session_connect("127.0.0.7", d.port, 3 * H_WAIT_MS);
+	login(fd, "gina", PASSWORD, tok);
+	close(fd);
+	cr_assert_eq(h_log_wait(d.log, "user=gina client=127.0.0.7:", 1,
+	    H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(d.log, "user=gina client=127.0.0.7:"), 1);
+	cr_assert_eq(h_log_count(d.log, "action=login user=gina client="
+	    "127.0.0.6:"), 2);
+	cr_assert_eq(h_log_count(d.log, "result=locked"), 2);
+}
+
+/*
+ * At most [auth] max_hashing password hashes run at once, server-wide: with
+ * one held (its worker stopped in the middle of it), another login waits a
+ * short bounded time and gets ERR 429, counted as no failure; once the
+ * holder is killed, its slot is free again.
+ */
+BOTH(password_hashes_bounded_server_wide)
+{
+	const char *const over[] = { "server.service=session",
+	    "auth.max_hashing=1", "auth.pwhash_ops=6",
+	    "auth.failure_delay_ms=0", NULL };
+	struct h_daemon d;
+	char reply[256];
+	long t0, waited;
+	pid_t pid;
+	int a, b, i;
+
+	id_start(&d, 23480, 23489, over);
+	a = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
+	b = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
+	pid = worker_of(&d, a);
+	h_frame_send_text(a, "LOGIN nobody some-password-here");
+	/* Stopped once it is inside the hash: 64 MiB taken (bounded wait). */
+	for (i = 0; i < 5000 && proc_kib(pid, "VmRSS") < 32768; i++)
+		h_pause_ms(1);
+	cr_assert_geq(proc_kib(pid, "VmRSS"), 32768, "no hash seen");
+	cr_assert_eq(kill(pid, SIGSTOP), 0);
+	cr_assert_eq(h_wait_state(pid, 'T', H_WAIT_MS), 0);
+	t0 = h_now_ms();
+	h_session_ask(b, "LOGIN nobody some-other-password", reply,
+	    sizeof(reply), 3 * H_WAIT_MS);
+	waited = h_now_ms() - t0;
+	cr_assert_str_eq(reply, "ERR 429 too many password checks running: "
+	    "try again in a moment");
+	cr_assert(waited >= 950 && waited < 4000, "refused after %ld ms",
+	    waited);
+	cr_assert_eq(h_log_wait(d.log, "result=busy", 1, H_WAIT_MS), 0);
+	/* The holder dies holding its slot: the next login gets it. */
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	h_session_expect(b, "LOGIN nobody some-other-password",
+	    "ERR 430 wrong user name or password", 3 * H_WAIT_MS);
+	cr_assert_eq(h_log_count(d.log, "result=busy"), 1);
+	close(a);
+	close(b);
+}
+
 /* Guesses sent in parallel, all before any reply: each is counted before
  * its password is checked, so no more than max_failures are ever tried. */
 BOTH(parallel_guesses_meet_the_lockout)
 {
 	const char *const over[] = { "server.service=session",
 	    "pool.start=8", "auth.max_failures=3", "auth.failure_window=600",
-	    "auth.failure_delay_ms=0", NULL };
+	    "auth.failure_delay_ms=0", "auth.max_hashing=3", NULL };
 	struct h_daemon d;
 	char reply[256];
 	int fd[8], i, wrong = 0, locked = 0;
@@ -456,7 +601,14 @@ BOTH(no_secret_in_log_or_store)
 	    "ERR 430 wrong user name or password", 3 * H_WAIT_MS);
 	/* Malformed requests: the secret is still not logged nor quoted. */
 	h_session_expect(fd, "LOGIN\theidi\twrong-password-here",
-	    "ERR 401 unknown verb LOGIN[secret]", 3 * H_WAIT_MS);
+	    "ERR 401 unknown verb LOGIN?", 3 * H_WAIT_MS);
+	/* A typo of the verb: only the verb reaches the log and the reply. */
+	h_session_expect(fd, "LGOIN heidi typo-password-one",
+	    "ERR 401 unknown verb LGOIN", 3 * H_WAIT_MS);
+	h_session_expect(fd, "LGOIN\theidi\ttypo-password-two",
+	    "ERR 401 unknown verb LGOIN?", 3 * H_WAIT_MS);
+	h_session_expect(fd, "REGSITER heidi typo-password-\xff",
+	    "ERR 403 invalid UTF-8 at byte 29", 3 * H_WAIT_MS);
 	h_session_expect(fd, "LOGINX heidi wrong-password-here",
 	    "ERR 401 unknown verb LOGIN[secret]", 3 * H_WAIT_MS);
 	h_session_expect(fd, "LOGIN wrong-password-here",
@@ -471,6 +623,10 @@ BOTH(no_secret_in_log_or_store)
 	cr_assert_eq(h_log_count(d.log, "OK token [secret] expires"), 1);
 	cr_assert(!contains(d.log, PASSWORD), "password in the log");
 	cr_assert(!contains(d.log, "wrong-password-here"), "password logged");
+	cr_assert(!contains(d.log, "typo-password"), "typo's password logged");
+	cr_assert_eq(h_log_count(d.log, "LGOIN [secret]"), 1);
+	cr_assert_eq(h_log_count(d.log, "LGOIN? [secret]"), 1);
+	cr_assert_eq(h_log_count(d.log, "REGSITER [secret]"), 1);
 	cr_assert(!contains(d.log, tok), "token in the log");
 
 	/* The store: argon2id strings only, and no token in any form. */

@@ -386,8 +386,8 @@ Test(proxy, status_and_registration_limit_see_the_client)
 {
 	const char *const over[] = { "server.service=session",
 	    "server.proxy_protocol=v2", "server.proxy_from=127.0.0.1",
-	    "auth.max_registrations=1", "auth.registration_window=600",
-	    NULL };
+	    "server.status_clients=true", "auth.max_registrations=1",
+	    "auth.registration_window=600", NULL };
 	struct h_daemon d;
 	unsigned char hdr[64];
 	char reply[2048];

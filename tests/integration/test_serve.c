@@ -104,7 +104,7 @@ Test(serve, one_worker_is_iterative)
 	const char *const over[] = { "pool.start=1", "pool.max_workers=1",
 	    "pool.min_spare=1", "pool.max_spare=1", NULL };
 	struct h_daemon d;
-	char buf[16];
+	char buf[16], a_gone[64], b_came[64], *log, *gone, *came;
 	int a, b;
 
 	h_start(&d, 21320, 21329, over);
@@ -114,13 +114,25 @@ Test(serve, one_worker_is_iterative)
 	b = h_connect(d.port);
 	cr_assert_geq(b, 0);
 	cr_assert_eq(h_send(b, "second\n", 7), 0);
-	cr_assert_eq(h_recv_exact(b, buf, 7, 300), 0,
-	    "served while the only worker was busy");
+	/* (the worker is still a's, after b's request went out) */
+	cr_assert_eq(h_echo(a, "still first\n", H_WAIT_MS), 0);
+	snprintf(a_gone, sizeof(a_gone), "disconnect client=127.0.0.1:%d ",
+	    h_local_port(a));
+	snprintf(b_came, sizeof(b_came), "connect client=127.0.0.1:%d ",
+	    h_local_port(b));
 	/* ... until the first one leaves. */
 	close(a);
 	cr_assert_eq(h_recv_exact(b, buf, 7, H_WAIT_MS), 7);
 	cr_assert(memcmp(buf, "second\n", 7) == 0);
+	/* The log tells the order, whatever the timing: b was taken only
+	 * once a was gone. */
 	close(b);
+	cr_assert_eq(h_log_wait(d.log, b_came, 1, H_WAIT_MS), 0);
+	cr_assert_not_null(log = h_slurp(d.log, NULL));
+	cr_assert_not_null(gone = strstr(log, a_gone), "%s", log);
+	cr_assert_not_null(came = strstr(log, b_came), "%s", log);
+	cr_assert_lt(gone, came, "b served before a left:\n%s", log);
+	free(log);
 	cr_assert_eq(h_workers(d.pid, NULL, 0), 1);
 }
 

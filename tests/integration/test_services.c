@@ -408,6 +408,9 @@ Test(services, upload_raw_over_max_size_keeps_nothing)
 	reply[n > 0 ? n : 0] = '\0';
 	cr_assert(strncmp(reply, "ERR too large", 13) == 0, "%s", reply);
 	cr_assert_eq(h_log_wait(d.log, " disconnect ", 1, H_WAIT_MS), 0);
+	/* The refusal has its record, and the disconnect says why. */
+	cr_assert_eq(h_log_count(d.log, " max_size=1000 result=too_large"), 1);
+	cr_assert_eq(h_log_count(d.log, "reason=\"upload too large\""), 1);
 	snprintf(path, sizeof(path), "%s/up", d.dir);
 	cr_assert_eq(count_files(path, "upload-"), 0);
 	cr_assert_eq(count_files(path, ".upload-"), 0);
@@ -495,7 +498,7 @@ Test(services, upload_killed_mid_way_leaves_nothing)
 Test(services, session_verbs_and_errors)
 {
 	const char *const over[] = { "server.service=session",
-	    "mirror.delay_ms=10", NULL };
+	    "mirror.delay_ms=10", "server.status_clients=true", NULL };
 	struct h_daemon d;
 	char buf[4096], want[128];
 	int fd;
@@ -539,6 +542,29 @@ Test(services, session_verbs_and_errors)
 	    "not closed after QUIT");
 	close(fd);
 	cr_assert_eq(h_log_wait(d.log, "reason=\"quit\"", 1, H_WAIT_MS), 0);
+}
+
+/* By default STATUS shows the counts and each worker's state, and the
+ * address of no client: any client may ask for it. */
+Test(services, session_status_hides_clients_by_default)
+{
+	const char *const over[] = { "server.service=session", NULL };
+	struct h_daemon d;
+	char buf[4096];
+	int a, b;
+
+	h_start(&d, 23460, 23469, over);
+	a = h_session_connect(NULL, d.port, H_WAIT_MS);
+	b = h_session_connect(NULL, d.port, H_WAIT_MS);
+	h_session_expect(b, "ECHO b", "OK b", H_WAIT_MS);
+	h_frame_send_text(a, "STATUS");
+	cr_assert_geq(h_frame_recv(a, buf, sizeof(buf), H_WAIT_MS), 0);
+	cr_assert(strstr(buf, " busy=2 ") != NULL, "%s", buf);
+	cr_assert(strstr(buf, "state=busy requests=0") != NULL, "%s", buf);
+	cr_assert_null(strstr(buf, "client="), "%s", buf);
+	cr_assert_null(strstr(buf, "127.0.0.1"), "%s", buf);
+	close(a);
+	close(b);
 }
 
 Test(services, session_oversized_frame_closes_only_that_client)
@@ -609,6 +635,9 @@ Test(services, session_upload_checks_and_never_overwrites)
 	    "ERR 402 UPLOAD needs: name size sha256", H_WAIT_MS);
 	h_session_expect(fd, "ECHO after uploads", "OK after uploads",
 	    H_WAIT_MS);
+	cr_assert_eq(h_log_wait(d.log, " upload client=", 4, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(d.log, " name=big.txt size=101 max_size=100 "
+	    "result=too_large"), 1);
 
 	snprintf(path, sizeof(path), "%s/up/notes.txt", d.dir);
 	text = h_slurp(path, NULL);

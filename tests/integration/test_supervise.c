@@ -222,7 +222,8 @@ Test(supervise, sighup_resizes_pool_without_refusing)
 	const char *const big[] = { "pool.start=5", NULL };
 	struct h_daemon d;
 	pid_t client;
-	int status, done;
+	int status, done, n;
+	long deadline;
 
 	h_start(&d, 21650, 21659, small);
 	cr_assert_eq(h_wait_workers(d.pid, 2, H_WAIT_MS), 0);
@@ -234,10 +235,22 @@ Test(supervise, sighup_resizes_pool_without_refusing)
 	cr_assert_eq(h_log_wait(d.log, " reload config=", 1, H_WAIT_MS), 0);
 	cr_assert_eq(waitpid(client, &status, 0), client);
 	cr_assert_eq(status, 0, "a connection failed across the reload");
-	cr_assert_eq(h_wait_workers(d.pid, 5, H_WAIT_MS), 0,
-	    "pool is %d, not 5", h_workers(d.pid, NULL, 0));
 	cr_assert_eq(h_log_count(d.log, "start=5"), 1);
 	cr_assert_eq(h_log_wait(d.log, "reason=retired", 2, H_WAIT_MS), 0);
+	/*
+	 * The pool grows to the new start = 5. A connection that found no
+	 * idle worker during the reload may have had a spare forked for it,
+	 * which max_spare (8) lets stay: the pool is not an exact count at
+	 * any fixed moment, so wait until it is within its bounds.
+	 */
+	deadline = h_now_ms() + H_WAIT_MS;
+	do {
+		n = h_workers(d.pid, NULL, 0);
+		if (n >= 5 && n <= 8)
+			break;
+		h_pause_ms(5);
+	} while (h_now_ms() < deadline);
+	cr_assert(n >= 5 && n <= 8, "pool is %d, not 5 to 8 workers", n);
 }
 
 /* A reload replaces the workers, but one serving a client finishes that
@@ -318,7 +331,7 @@ Test(supervise, sighup_keeps_max_workers)
 Test(supervise, sighup_keeps_per_source)
 {
 	const char *const over[] = { "server.service=session",
-	    "limits.per_source=1", NULL };
+	    "limits.per_source=1", "server.status_clients=true", NULL };
 	struct h_daemon d;
 	char reply[1024];
 	int one, two;
@@ -502,7 +515,7 @@ Test(supervise, full_log_does_not_stop_serving)
 	const char *const over[] = { "pool.start=2", "pool.max_spare=2", NULL };
 	struct h_daemon d;
 	struct stat st;
-	char msg[64];
+	char msg[64], *text, *p;
 	int fd, i;
 
 	h_start(&d, 21710, 21719, over);
@@ -519,6 +532,9 @@ Test(supervise, full_log_does_not_stop_serving)
 	}
 	cr_assert_eq(stat(d.log, &st), 0);
 	cr_assert_eq(h_log_count(d.log, "message 099"), 0);
+	/* The master's own records while the disk is full: kept, not lost. */
+	h_signal(&d, SIGTTIN);
+	cr_assert_eq(h_wait_workers(d.pid, 3, H_WAIT_MS), 0);
 	/* Said on stderr once, not once per lost record. */
 	h_read_output(&d, 200);
 	cr_assert(strstr(d.err, "File too large") != NULL, "stderr: %s", d.err);
@@ -530,6 +546,16 @@ Test(supervise, full_log_does_not_stop_serving)
 	cr_assert_eq(h_echo(fd, "after\n", H_WAIT_MS), 0);
 	cr_assert_eq(h_log_wait(d.log, " log_resumed lost=", 1, H_WAIT_MS), 0);
 	cr_assert_eq(h_log_wait(d.log, "text=\"after\\n\"", 2, H_WAIT_MS), 0);
+	/* Every record counts, not every write: the 100 echoes made 200
+	 * records (recv, sent), each either written or lost. */
+	text = h_slurp(d.log, NULL);
+	cr_assert_not_null(p = strstr(text, " log_resumed lost="));
+	cr_assert_eq(atoi(p + strlen(" log_resumed lost=")) +
+	    h_log_count(d.log, " while full"), 200, "%.60s", p);
+	free(text);
+	cr_assert_eq(h_log_wait(d.log, " pool_resize signal=TTIN", 1,
+	    H_WAIT_MS), 0);
+	cr_assert_eq(h_log_wait(d.log, " worker_start ", 3, H_WAIT_MS), 0);
 	close(fd);
 	cr_assert_eq(h_log_bad_lines(d.log, &i), 0, "a torn record");
 }

@@ -15,7 +15,7 @@ PAGES = sorted(glob.glob(os.path.join(ROOT, "docs", "*.[1-8]")))
 
 def rendered(page):
     """The page as plain text, hyphenation and adjustment off."""
-    p = subprocess.run(["groff", "-man", "-Tutf8", "-P-cbou", "-rHY=0",
+    p = subprocess.run(["groff", "-t", "-man", "-Tutf8", "-P-cbou", "-rHY=0",
                         "-dAD=l", "-rLL=200n", page],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                        text=True)
@@ -33,7 +33,7 @@ class ManPages(unittest.TestCase):
     def test_groff_no_warnings(self):
         for page in PAGES:
             with self.subTest(page=os.path.basename(page)):
-                p = subprocess.run(["groff", "-man", "-ww", "-z", page],
+                p = subprocess.run(["groff", "-t", "-man", "-ww", "-z", page],
                                    stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
                 self.assertEqual((p.returncode, p.stdout), (0, ""))
@@ -46,6 +46,17 @@ class ManPages(unittest.TestCase):
                                     page], stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True)
                 self.assertEqual((p.returncode, p.stdout), (0, ""))
+
+    @unittest.skipUnless(shutil.which("groff"), "groff not installed")
+    def test_paths_render_whole(self):
+        # A path written as two words (".I /var/lib/sockbind\\- name")
+        # renders with a space in it, and may be broken across lines.
+        for page in PAGES:
+            with self.subTest(page=os.path.basename(page)):
+                text = rendered(page)
+                self.assertTrue(text.strip())
+                self.assertEqual(re.findall(r"/[\w.@/-]*\w-\s+\w+", text),
+                                 [])
 
     def test_section_matches_name(self):
         for page in PAGES:

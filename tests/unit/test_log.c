@@ -1,6 +1,8 @@
 /* test_log.c -- the shared append-only log writer (shared/log.c). */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
@@ -1002,8 +1004,28 @@ Test(log, pending_written_before_next_record)
 	expect_lines(path, 3);
 }
 
-/* A hook that returns 0 keeps waiting: after 10 ms, then every 100 ms. */
-Test(log, wait_hook_keeps_waiting)
+/*
+ * The wall clock as this test binary sees it: clock_gettime() is ours, so a
+ * test can step CLOCK_REALTIME (as NTP or an administrator would) without
+ * the privilege to step the real one. The other clocks pass through.
+ */
+static time_t	realtime_step_s;
+
+int
+clock_gettime(clockid_t id, struct timespec *ts)
+{
+	if (syscall(SYS_clock_gettime, id, ts) == -1)
+		return -1;
+	if (id == CLOCK_REALTIME)
+		ts->tv_sec += realtime_step_s;
+	return 0;
+}
+
+/* Wait for a stopped holder with the wall clock stepped by step_s: a hook
+ * that returns 0 keeps waiting, called after 10 ms, then every 100 ms,
+ * whatever the wall clock does. */
+static void
+wait_with_clock_step(time_t step_s)
 {
 	char path[PATH_MAX];
 	uint64_t t0;
@@ -1012,8 +1034,11 @@ Test(log, wait_hook_keeps_waiting)
 	open_log(tmp_path(path, sizeof(path), "a.log"), 64);
 	hook_victim = stopped_holder();
 	log_set_wait_hook(wait_then_kill);
+	alarm(5);	/* a wait stretched by the step fails here */
+	realtime_step_s = step_s;
 	t0 = now_ns();
 	log_event("waited", NULL);
+	realtime_step_s = 0;
 	cr_expect_eq(hook_calls, 3, "wait hook called %d times", hook_calls);
 	cr_expect_geq(hook_ns[0] - t0, 10000000u);
 	for (i = 1; i < hook_calls && i < 3; i++)
@@ -1023,6 +1048,21 @@ Test(log, wait_hook_keeps_waiting)
 	cr_assert_eq(waitpid(hook_victim, NULL, 0), hook_victim);
 	expect_lines(path, 1);
 	cr_expect_eq(count_event(path, "waited"), 1);
+}
+
+Test(log, wait_hook_keeps_waiting)
+{
+	wait_with_clock_step(0);
+}
+
+Test(log, lock_wait_ignores_wall_clock_stepped_back)
+{
+	wait_with_clock_step(3600);
+}
+
+Test(log, lock_wait_ignores_wall_clock_stepped_forward)
+{
+	wait_with_clock_step(-3600);
 }
 
 /* A reopen asked while the lock is busy is done by the flush. */
@@ -1177,5 +1217,94 @@ Test(log, pending_overflow_reason)
 	cr_assert_str_eq(r.event, "log_resumed");
 	cr_expect_null(strstr(r.fields, "reason=\"Success\""), "loss "
 	    "reported as: %s", r.fields);
+	lines_free(&l);
+}
+
+/* The file "full" from now on (a soft RLIMIT_FSIZE at its size), or not. */
+static void
+disk_full(const char *path, int full)
+{
+	struct rlimit rl;
+	struct stat st;
+
+	signal(SIGXFSZ, SIG_IGN);	/* write(2) fails with EFBIG */
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	cr_assert_eq(stat(path, &st), 0);
+	rl.rlim_cur = full ? (rlim_t)st.st_size : rl.rlim_max;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+/* A child logs one record into the full file: fork() does not pass
+ * log_set_keep_failed() on, so it is lost. Returns the child's status. */
+static int
+fork_child_logging_lost(void)
+{
+	pid_t pid;
+	int st;
+
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0) {
+		child_init();
+		log_event("child_lost", NULL);
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* log_resumed counts the records lost, not the writes that failed: a
+ * batch of five refused in one write is five records lost. */
+Test(log, full_disk_counts_records_not_writes)
+{
+	char path[PATH_MAX];
+	struct lines l;
+	int i;
+
+	open_log(tmp_path(path, sizeof(path), "a.log"), 64);
+	log_event("before", NULL);
+	disk_full(path, 1);
+	log_set_batch(1);
+	for (i = 0; i < 5; i++)
+		log_event("batched", "i=%d", i);
+	log_flush();
+	log_event("alone", NULL);
+	log_set_batch(0);
+	disk_full(path, 0);
+	log_event("after", NULL);
+	lines_read(path, &l);
+	cr_assert_eq(l.n, 3, "%zu lines", l.n);
+	expect_rec(&l, 0, "before", "");
+	expect_rec(&l, 1, "log_resumed", "lost=6 reason=\"File too large\"");
+	expect_rec(&l, 2, "after", "");
+	lines_free(&l);
+}
+
+/* With log_set_keep_failed(1), refused records are kept and written once
+ * the file takes them again, in order, before the next record; a process
+ * without it (another worker) still counts its own as lost. */
+Test(log, full_disk_keeps_records_when_asked)
+{
+	char path[PATH_MAX];
+	struct lines l;
+
+	open_log(tmp_path(path, sizeof(path), "a.log"), 64);
+	log_set_keep_failed(1);
+	log_event("before", NULL);
+	disk_full(path, 1);
+	log_event("kept", "n=1");
+	log_event("kept", "n=2");
+	/* Still full: flushing keeps them. */
+	cr_assert_eq(log_flush_pending(), 0);
+	cr_assert_eq(fork_child_logging_lost(), 0);
+	disk_full(path, 0);
+	cr_assert_eq(log_flush_pending(), 0);
+	log_event("after", NULL);
+	lines_read(path, &l);
+	cr_assert_eq(l.n, 5, "%zu lines", l.n);
+	expect_rec(&l, 0, "before", "");
+	expect_rec(&l, 1, "log_resumed", "lost=1 reason=\"File too large\"");
+	expect_rec(&l, 2, "kept", "n=1");
+	expect_rec(&l, 3, "kept", "n=2");
+	expect_rec(&l, 4, "after", "");
 	lines_free(&l);
 }

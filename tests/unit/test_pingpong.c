@@ -5,7 +5,7 @@
 
 #include <criterion/criterion.h>
 
-#include "daemon/service.h"
+#include "daemon/services/pingpong.h"
 #include "tests/unit/prng.h"
 
 #define NONE	PINGPONG_NONE

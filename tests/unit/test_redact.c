@@ -1,12 +1,13 @@
 /*
- * test_redact.c -- redact_secrets() (shared/redact.c): what the server's
- * and the client's logs keep of a request or reply that may hold a secret.
+ * test_redact.c -- redact_secrets() and redact_request() (shared/redact.c):
+ * what the server's and the client's logs keep of a request or reply that
+ * may hold a secret.
  */
 #include <string.h>
 
 #include <criterion/criterion.h>
 
-#include "daemon/service.h"
+#include "daemon/services/session.h"
 #include "shared/redact.h"
 
 static void
@@ -84,10 +85,10 @@ Test(redact, unknown_verb_reply_hides_a_secret)
 
 	cr_assert_eq(session_parse(req, sizeof(req) - 1, 0, &verb, &arg, err,
 	    sizeof(err)), -1);
-	cr_expect_str_eq(err, "ERR 401 unknown verb LOGIN[secret]");
+	cr_expect_str_eq(err, "ERR 401 unknown verb LOGIN?");
 	cr_assert_eq(session_parse(other, sizeof(other) - 1, 0, &verb, &arg,
 	    err, sizeof(err)), -1);
-	cr_expect_str_eq(err, "ERR 401 unknown verb GO?PHER");
+	cr_expect_str_eq(err, "ERR 401 unknown verb GO?");
 }
 
 /* A long prefix is cut at 64 bytes, never inside a UTF-8 sequence. */
@@ -100,4 +101,60 @@ Test(redact, long_prefix_cut_keeps_utf8)
 	memset(want, '-', 63);
 	strcpy(want + 63, " [secret]");
 	expect_redact(msg, strlen(msg), want);
+}
+
+/* A request's form for the log when the caller does not check its verb
+ * (the client): the protocol's verbs as redact_secrets(), anything else
+ * its verb alone, so that a mistyped LOGIN keeps its password out. */
+static void
+expect_request(const char *msg, const char *want)
+{
+	char out[128];
+	size_t n;
+
+	n = redact_request(msg, strlen(msg), out, sizeof(out));
+	if (want == NULL) {
+		cr_expect_eq(n, 0, "'%s' redacted to '%s'", msg, out);
+		return;
+	}
+	cr_assert_gt(n, 0, "'%s' not redacted", msg);
+	cr_expect_eq(n, strlen(out));
+	cr_expect_str_eq(out, want, "'%s'", msg);
+}
+
+Test(redact, request_of_an_unknown_verb_keeps_the_verb_only)
+{
+	expect_request("ECHO hello there", NULL);
+	expect_request("mirror a b", NULL);
+	expect_request("QUIT", NULL);
+	expect_request("LOGIN alice pw-one-two", "LOGIN alice [secret]");
+	expect_request("LGOIN alice pw-one-two", "LGOIN [secret]");
+	expect_request("LGOIN\talice\tpw-one-two", "LGOIN? [secret]");
+	expect_request("REGISTR bob pw-one-two", "REGISTR [secret]");
+	expect_request("FOO", "FOO");
+	expect_request(" LOGIN alice pw", " [secret]");
+	expect_request("LOGINalice pw-one", "LOGIN[secret] [secret]");
+}
+
+/* The verbs redact_request() lets through are the ones the server knows:
+ * each is parsed as a verb, not refused as unknown. */
+Test(redact, request_verbs_are_the_servers)
+{
+	static const char *const verbs[] = { "ECHO x", "MIRROR x", "STATUS",
+	    "UPLOAD a 1 b", "IDENTIFY", "REGISTER a b", "LOGIN a b",
+	    "RESUME t", "LOGOUT", "WHOAMI", "HELP", "QUIT" };
+	char req[64], err[128], *arg, out[64], want[64];
+	size_t i, n;
+	int verb;
+
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		strlcpy(req, verbs[i], sizeof(req));
+		n = redact_request(req, strlen(req), out, sizeof(out));
+		cr_expect_eq(n, redact_secrets(req, strlen(req), want,
+		    sizeof(want)), "%s", verbs[i]);
+		if (n > 0)
+			cr_expect_str_eq(out, want, "%s", verbs[i]);
+		cr_expect_eq(session_parse(req, strlen(req), 0, &verb, &arg,
+		    err, sizeof(err)), 0, "%s: %s", verbs[i], err);
+	}
 }

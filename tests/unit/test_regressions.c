@@ -9,7 +9,7 @@
 
 #include <criterion/criterion.h>
 
-#include "daemon/service.h"
+#include "daemon/services/session.h"
 #include "shared/utf8.h"
 
 /* Parse req as the daemon holds it (NUL after it); the ERR reply in err. */
@@ -55,9 +55,9 @@ Test(regressions, unknown_verb_cut_keeps_utf8)
 	cr_assert_eq(utf8_check(err, strlen(err), &bad), 0,
 	    "reply not UTF-8 at byte %zu", bad);
 
-	/* Control characters come back as '?', not as themselves. */
+	/* A control character ends the quoted verb and shows as '?'. */
 	cr_assert_eq(parse("GO\tPH\x1b[2JER x", 13, 0, err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "ERR 401 unknown verb GO?PH?[2JER");
+	cr_assert_str_eq(err, "ERR 401 unknown verb GO?");
 
 	/* A verb of exactly 32 bytes is quoted whole. */
 	memset(req, 'B', 30);
@@ -89,7 +89,7 @@ Test(regressions, redacted_verb_cut_keeps_utf8)
 	cr_assert_leq(strlen(err), strlen("ERR 401 unknown verb ") + 32 + 8);
 
 	/* The verb of a request holding LOGIN within its 32 bytes. */
-	memcpy(req, "\xd0\xaf" "LOGIN\tuser\tpassword-here", 25);
+	memcpy(req, "\xd0\xaf" "LOGINuser\tpassword-here", 25);
 	cr_assert_eq(parse(req, 25, 0, err, sizeof(err)), -1);
-	cr_assert_str_eq(err, "ERR 401 unknown verb \xd0\xaf" "LOGIN[secret]");
+	cr_assert_str_eq(err, "ERR 401 unknown verb \xd0\xaf" "LOGIN[secret]?");
 }

@@ -3,9 +3,10 @@
  * backends: a real SQLite file (suite store) and a real PostgreSQL
  * database (suite store_pg, a throwaway cluster: tests/pg/pgtest.h). The
  * attempt counters (the limit, a key counted alone, rows out of the window
- * deleted), names, accounts and tokens, the schema's version, and for
- * PostgreSQL a lost connection, a database that is down and a password
- * that no message shows.
+ * deleted, the name's lock only where it failed, an attempt taken back),
+ * names, accounts and tokens, the schema's version, and for PostgreSQL a
+ * lost connection, a database that is down and a password that no message
+ * shows.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -130,40 +131,43 @@ rows_of(const char *key)
 BOTH(address_key_alone_meets_its_limit)
 {
 	struct store *s = store_get(&cfg);
-	int64_t row, now = 1000;
+	int64_t row[2], now = 1000;
 	int i;
 
 	cr_assert_not_null(s, "%s", store_error());
 	for (i = 0; i < 3; i++)
-		cr_assert_eq(store_failure_reserve(s, NULL, "reg:127.0.0.9",
-		    now - 60, 3, now, &row), 0, "%d: %s", i, store_error());
-	cr_assert_eq(store_failure_reserve(s, NULL, "reg:127.0.0.9", now - 60,
-	    3, now, &row), 1);
+		cr_assert_eq(store_failure_reserve(s, NULL, NULL,
+		    "reg:127.0.0.9", now - 60, 3, now, row), 0, "%d: %s", i,
+		    store_error());
+	cr_assert_eq(store_failure_reserve(s, NULL, NULL, "reg:127.0.0.9",
+	    now - 60, 3, now, row), 1);
 	cr_assert_eq(rows_of("reg:127.0.0.9"), 3);
 	/* Another address has a count of its own. */
-	cr_assert_eq(store_failure_reserve(s, NULL, "reg:127.0.0.10",
-	    now - 60, 3, now, &row), 0);
+	cr_assert_eq(store_failure_reserve(s, NULL, NULL, "reg:127.0.0.10",
+	    now - 60, 3, now, row), 0);
 }
 
 BOTH(rows_out_of_the_window_are_deleted)
 {
 	struct store *s = store_get(&cfg);
-	int64_t row;
+	int64_t row[2];
 	int i;
 
 	cr_assert_not_null(s, "%s", store_error());
 	for (i = 0; i < 3; i++)
-		cr_assert_eq(store_failure_reserve(s, "user:amy", "addr:a",
-		    1000 - 60, 5, 1000 + i, &row), 0);
+		cr_assert_eq(store_failure_reserve(s, "user:amy",
+		    "user:amy@a", "addr:a", 1000 - 60, 5, 1000 + i, row), 0);
 	cr_assert_eq(rows_of("user:amy"), 3);
 	/* A minute later the three are out of the window: one row each. */
-	cr_assert_eq(store_failure_reserve(s, "user:amy", "addr:a",
-	    1100 - 60, 5, 1100, &row), 0);
+	cr_assert_eq(store_failure_reserve(s, "user:amy", "user:amy@a",
+	    "addr:a", 1100 - 60, 5, 1100, row), 0);
 	cr_assert_eq(rows_of("user:amy"), 1);
 	cr_assert_eq(rows_of("addr:a"), 1);
 	/* release() takes back the user's failures and this address row. */
-	cr_assert_eq(store_failure_release(s, "user:amy", row), 0);
+	cr_assert_eq(store_failure_release(s, "user:amy", "user:amy@a", row),
+	    0);
 	cr_assert_eq(rows_of("user:amy"), 0);
+	cr_assert_eq(rows_of("user:amy@a"), 0);
 	cr_assert_eq(rows_of("addr:a"), 0);
 }
 
@@ -428,6 +432,62 @@ Test(store_pg, url_checked_and_shown_without_password)
 	    "password=[secret]&application_name=a");
 	cr_assert_eq(store_check_backend("postgresql", why, sizeof(why)), 0);
 	cr_assert_eq(store_check_backend("mysql", why, sizeof(why)), -1);
+}
+
+/* A name past its limit is locked only for the addresses that failed for
+ * it: strangers guessing cannot lock its user out of another address. */
+BOTH(name_lock_only_for_addresses_that_failed)
+{
+	struct store *s = store_get(&cfg);
+	int64_t row[2], now = 1000;
+	int i;
+
+	cr_assert_not_null(s, "%s", store_error());
+	/* Two strangers, two guesses each: the name has its 4 failures. */
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(store_failure_reserve(s, "user:bo", i < 2 ?
+		    "user:bo@x" : "user:bo@y", i < 2 ? "addr:x" : "addr:y",
+		    now - 60, 4, now, row), 0);
+	/* They are locked out of the name, each under its own limit. */
+	cr_assert_eq(store_failure_reserve(s, "user:bo", "user:bo@x",
+	    "addr:x", now - 60, 4, now, row), 1);
+	cr_assert_eq(store_failure_reserve(s, "user:bo", "user:bo@y",
+	    "addr:y", now - 60, 4, now, row), 1);
+	/* The user's own address never failed: tried, and counted. */
+	cr_assert_eq(store_failure_reserve(s, "user:bo", "user:bo@home",
+	    "addr:home", now - 60, 4, now, row), 0);
+	cr_assert_eq(rows_of("user:bo@home"), 1);
+	/* Once it failed too, it is locked out of the name as well. */
+	cr_assert_eq(store_failure_reserve(s, "user:bo", "user:bo@home",
+	    "addr:home", now - 60, 4, now, row), 1);
+	/* The lock is the name's: x may still try another (2 of its 4). */
+	cr_assert_eq(store_failure_reserve(s, "user:cy", "user:cy@x",
+	    "addr:x", now - 60, 4, now, row), 0);
+}
+
+/* cancel() takes back one attempt's rows (its name, its name from that
+ * address, its address) and no other's, though another came after it. */
+BOTH(cancel_takes_back_one_attempt_alone)
+{
+	struct store *s = store_get(&cfg);
+	int64_t first[2], mine[2], later[2], now = 1000;
+
+	cr_assert_not_null(s, "%s", store_error());
+	cr_assert_eq(store_failure_reserve(s, "user:di", "user:di@z", "addr:z",
+	    now - 60, 4, now, first), 0, "%s", store_error());
+	cr_assert_eq(store_failure_reserve(s, "user:di", "user:di@z", "addr:z",
+	    now - 60, 4, now, mine), 0);
+	cr_assert_eq(store_failure_reserve(s, "user:ed", "user:ed@w", "addr:w",
+	    now - 60, 4, now, later), 0);
+	cr_assert_lt(first[1], mine[0]);
+	cr_assert_lt(mine[1], later[0]);
+	cr_assert_eq(store_failure_cancel(s, mine), 0, "%s", store_error());
+	cr_assert_eq(rows_of("user:di"), 1);
+	cr_assert_eq(rows_of("user:di@z"), 1);
+	cr_assert_eq(rows_of("addr:z"), 1);
+	cr_assert_eq(rows_of("user:ed"), 1);
+	cr_assert_eq(rows_of("user:ed@w"), 1);
+	cr_assert_eq(rows_of("addr:w"), 1);
 }
 
 /* It holds password hashes: only its owner may read it, and SQLite's

@@ -19,7 +19,7 @@
 #include <sodium.h>
 
 #include "daemon/config.h"
-#include "daemon/service.h"
+#include "daemon/services/upload.h"
 #include "shared/utf8.h"
 #include "tests/unit/prng.h"
 
