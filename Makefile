@@ -28,7 +28,7 @@ BUILD      ?= build
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 
-PKGS      := libbsd-overlay libsodium sqlite3 libpq libsystemd
+PKGS      := libbsd-overlay libsodium sqlite3 libpq libsystemd libmicrohttpd
 WARNINGS  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wno-missing-field-initializers
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))

@@ -39,6 +39,7 @@ const struct conf_key client_keys[] = {
 	K("server", "port", CONF_STR, "", 0, 0, port, client_check_port),
 	K("server", "service", CONF_STR, "", 0, 0, service,
 	    client_check_service),
+	K("server", "status", CONF_STR, "", 0, 0, status, NULL),
 	K("client", "message", CONF_STR, "hello from sockbin", 0, 0, message,
 	    conf_check_utf8),
 	K("client", "interval", CONF_INT, "1", 1, 3600, interval, NULL),

@@ -1,7 +1,8 @@
 /*
  * main.c -- sockbin, the client of sockbind.
  *
- * sockbin [-c FILE] [-H HOST] [-p PORT|MIN-MAX] [--password-stdin] COMMAND
+ * sockbin [-c FILE] [-H HOST] [-p PORT|MIN-MAX] [--password-stdin]
+ *     [--status HOST:PORT] COMMAND
  * Options, then the config file, then (on a terminal) questions for the
  * server's host and port if neither gave them; then the link and the
  * command. sockbin(1) documents commands and exit statuses.
@@ -23,6 +24,7 @@
 #endif
 #define FALLBACK_HOST	"127.0.0.1"
 #define FALLBACK_PORTS	"65430-65440"
+#define FALLBACK_STATUS_PORT	"65429"	/* the sample config's [status] */
 
 /* file_access: what the command's first argument, a local file, must
  * allow (access(2) mode), checked before connecting; 0 for none. need: the
@@ -62,6 +64,8 @@ static const struct command {
 	    SVC(SVC_SESSION) | SVC(SVC_AUTH), account_need_token },
 	{ "status",	"",		cmd_status,	0,
 	    SVC(SVC_SESSION), NULL },
+	/* No link: the server's status listener (main_top()). */
+	{ "top",	"[-n count]",	cmd_top,	0,	SVC_ALL, NULL },
 };
 
 /* What the command line said. */
@@ -69,6 +73,7 @@ struct options {
 	const char	*config_path;
 	int		 explicit;	/* -c given */
 	const char	*host, *port, *service;
+	const char	*status;	/* --status */
 };
 
 static int
@@ -133,8 +138,8 @@ usage(void)
 	size_t i;
 
 	printf("usage: sockbin [-hV] [-c file] [-H host[:port]] "
-	    "[-p port|min-max] [-s service] [--password-stdin] command "
-	    "[args]\n"
+	    "[-p port|min-max] [-s service] [--password-stdin]\n"
+	    "               [--status host:port] command [args]\n"
 	    "commands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		printf("  %s%s%s\n", commands[i].name,
@@ -157,6 +162,7 @@ main_options(struct client *c, struct options *o, int argc, char **argv,
 	static const struct option longopts[] = {
 		{ "password-stdin", no_argument, NULL, 'P' },
 		{ "service", required_argument, NULL, 's' },
+		{ "status", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -186,6 +192,9 @@ main_options(struct client *c, struct options *o, int argc, char **argv,
 			break;
 		case 's':
 			o->service = optarg;
+			break;
+		case 'S':
+			o->status = optarg;
 			break;
 		case 'P':
 			c->password_stdin = 1;
@@ -293,10 +302,41 @@ main_service(struct client *c, const struct options *o)
 	    c->command, need);
 }
 
+/*
+ * sockbin top talks to the status listener only: --status, else [server]
+ * status, else the server's host (-H, [server] host, or the default) on
+ * the sample configuration's status port. No link, no question.
+ */
+static int
+main_top(struct client *c, const struct options *o, int argc, char **argv)
+{
+	char err_buf[PATH_MAX + 256];
+
+	if (client_config_load(c, o->config_path, o->explicit, err_buf,
+	    sizeof(err_buf)) == -1)
+		errx(EXIT_USAGE, "%s", err_buf);
+	if (o->status != NULL)
+		strlcpy(c->cfg.status, o->status, sizeof(c->cfg.status));
+	if (c->cfg.status[0] == '\0') {
+		if (o->host != NULL)
+			main_take_host(c, o->host, "-H", "-p", 0);
+		else if (c->cfg.host[0] != '\0')
+			main_take_host(c, c->cfg.host, "[server] host",
+			    "[server] port", 0);
+		else
+			strlcpy(c->cfg.host, FALLBACK_HOST,
+			    sizeof(c->cfg.host));
+		snprintf(c->cfg.status, sizeof(c->cfg.status),
+		    strchr(c->cfg.host, ':') ? "[%s]:%s" : "%s:%s",
+		    c->cfg.host, FALLBACK_STATUS_PORT);
+	}
+	return cmd_top(c, argc - 1, argv + 1);
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct options o = { SOCKBIN_CONF, 0, NULL, NULL, NULL };
+	struct options o = { SOCKBIN_CONF, 0, NULL, NULL, NULL, NULL };
 	const struct command *cmd = NULL;
 	static struct client c;
 	static char *text;	/* the words of a TEXT command, joined */
@@ -321,6 +361,8 @@ main(int argc, char *argv[])
 		    argv[0]);
 	c.command = cmd->name;
 	c.need = cmd->need;
+	if (cmd->run == cmd_top)
+		return main_top(&c, &o, argc, argv);
 	if (main_is_text(cmd)) {
 		argc = main_text(argc, argv, &text);
 		argv = &text;

@@ -41,6 +41,7 @@ struct client_config {
 	char	host[256];		/* "" : not given */
 	char	port[32];		/* "N", "MIN-MAX", or "" */
 	char	service[16];		/* "" : found out from the server */
+	char	status[300];		/* "HOST:PORT" of the status listener */
 	/* [client] */
 	char	message[1024];
 	int	interval;
@@ -167,6 +168,9 @@ int	cmd_mirror(struct client *, int argc, char **argv);
 int	cmd_chat(struct client *, int argc, char **argv);
 int	cmd_send(struct client *, int argc, char **argv);
 int	cmd_status(struct client *, int argc, char **argv);
+
+/* top.c: needs no link, only the status listener (cfg.status). */
+int	cmd_top(struct client *, int argc, char **argv);
 
 /* files.c */
 int	cmd_upload(struct client *, int argc, char **argv);

@@ -7,6 +7,7 @@
 #include "daemon/config.h"
 #include "daemon/hashgate.h"
 #include "daemon/service.h"
+#include "daemon/status.h"
 #include "daemon/store.h"
 #include "shared/log.h"
 #include "shared/proxyproto.h"
@@ -114,6 +115,8 @@ const struct conf_key config_keys[] = {
 	I("auth", "pwhash_ops", "2", 2, 20, pwhash_ops),
 	I("auth", "pwhash_mem_kib", "65536", 65536, 4194304, pwhash_mem_kib),
 	I("auth", "max_hashing", "0", 0, HASHGATE_SLOTS, max_hashing),
+	CONF_STR_KEY("status", "listen", "", struct config, status_listen,
+	    status_check_listen),
 	P("log", "path", "/var/log/sockbind/sockbind.log", log_path),
 	I("log", "max_message", "1024", LOG_MAX_MESSAGE_MIN,
 	    LOG_MAX_MESSAGE_MAX, max_message),

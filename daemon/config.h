@@ -37,7 +37,7 @@ struct config {
 	char	proxy_from[1024];
 	int	proxy_versions;		/* PROXYPROTO_V1|V2 bits; 0: off */
 	struct cidr_list proxy_nets;	/* proxy_from, parsed */
-	int	status_clients;	/* STATUS shows client addresses */
+	int	status_clients;		/* client addresses in STATUS etc. */
 	/* [pool] */
 	int	start;
 	int	min_spare;
@@ -78,6 +78,8 @@ struct config {
 	int	pwhash_ops;
 	int	pwhash_mem_kib;
 	int	max_hashing;	/* hashes at once, server-wide; 0: CPUs */
+	/* [status] */
+	char	status_listen[NET_ADDRSTRLEN];	/* "": no status listener */
 	/* [log] */
 	char	log_path[PATH_MAX];
 	int	max_message;

@@ -26,6 +26,7 @@
 #include "daemon/master.h"
 #include "daemon/service.h"
 #include "daemon/sockbind.h"
+#include "daemon/status.h"
 #include "daemon/store.h"
 #include "shared/conf.h"
 #include "shared/log.h"
@@ -277,6 +278,13 @@ main(int argc, char *argv[])
 	    cfg->port_max, CONN_SLICE_MS, main_port_skipped, &bound, &why, err,
 	    sizeof(err));
 	if (env.listen_fd == -1) {
+		if (env.pidfh != NULL)
+			pidfile_remove(env.pidfh);
+		fatalx("%s", err);
+	}
+	env.status_fd = -1;
+	if (cfg->status_listen[0] != '\0' && (env.status_fd =
+	    status_bind(cfg->status_listen, err, sizeof(err))) == -1) {
 		if (env.pidfh != NULL)
 			pidfile_remove(env.pidfh);
 		fatalx("%s", err);

@@ -24,6 +24,7 @@
 #include "daemon/scoreboard.h"
 #include "daemon/service.h"
 #include "daemon/sockbind.h"
+#include "daemon/status.h"
 #include "daemon/store.h"
 #include "daemon/worker.h"
 #include "shared/log.h"
@@ -83,6 +84,11 @@ static uint64_t			 stop_deadline_ms;
 static int			 exit_status;
 static char			 last_status[192];
 static struct reload_check	 reload;
+
+/* The status listener: a child of ours, but not a worker. */
+static pid_t			 status_pid;
+static uint64_t			 status_after_ms;	/* respawn no sooner */
+static int			 status_restart;	/* we ended it */
 
 /* Stress: when it began, the counts then, the last warning. */
 static int			 stressed;
@@ -290,8 +296,11 @@ master_spawn(int on_demand)
 		log_warn("spawn: fork");
 		return -1;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		if (env->status_fd != -1)
+			close(env->status_fd);
 		worker_main(&args);
+	}
 	children[i].pid = pid;
 	scoreboard_set_owner(i, pid);
 	children[i].spawned_ms = timefmt_mono_ms();
@@ -428,6 +437,58 @@ master_reaped(int i, int status)
 	scoreboard_set_owner(i, 0);
 }
 
+#define MASTER_STATUS_RESPAWN_MS	1000
+
+/* Start the status listener if there is none: at start-up, after a reload,
+ * and a second after it died. */
+static void
+master_status_keep(void)
+{
+	pid_t pid;
+
+	if (env->status_fd == -1 || status_pid != 0 ||
+	    timefmt_mono_ms() < status_after_ms)
+		return;
+	if ((pid = master_fork()) == -1) {
+		log_warn("status: fork");
+		status_after_ms = timefmt_mono_ms() + MASTER_STATUS_RESPAWN_MS;
+		return;
+	}
+	if (pid == 0) {
+		close(env->listen_fd);
+		status_main(env->status_fd, getppid(), &env->cfg);
+	}
+	status_pid = pid;
+	status_after_ms = timefmt_mono_ms() + MASTER_STATUS_RESPAWN_MS;
+}
+
+static void
+master_status_reaped(int status)
+{
+	char how[48];
+
+	master_describe(status, how, sizeof(how));
+	if (!status_restart)
+		log_event("status_exit", "pid=%d %s", (int)status_pid, how);
+	status_pid = 0;
+	status_restart = 0;
+}
+
+/* End the status listener: to restart it (a reload), or at the exit. */
+static void
+master_status_end(int wait)
+{
+	int status;
+
+	if (status_pid == 0)
+		return;
+	status_restart = 1;
+	kill(status_pid, SIGTERM);
+	if (wait && waitpid(status_pid, &status, 0) == status_pid)
+		master_status_reaped(status);
+	status_after_ms = 0;
+}
+
 static void	master_reload_checked(int status);
 
 static void
@@ -437,6 +498,10 @@ master_reap_one(pid_t pid, int status)
 
 	if (pid == reload.pid) {
 		master_reload_checked(status);
+		return;
+	}
+	if (pid == status_pid) {
+		master_status_reaped(status);
 		return;
 	}
 	for (i = 0; i < MASTER_SLOTS; i++)
@@ -779,6 +844,8 @@ master_reload_apply(struct config *next)
 		    !children[i].retiring && !children[i].killed)
 			master_signal_child(i, SIGHUP);
 	last_status[0] = '\0';
+	/* The status listener follows the new [server] status_clients. */
+	master_status_end(0);
 	sd_notify(0, "READY=1");
 }
 
@@ -852,6 +919,7 @@ master_reload(void)
 	KEEP(port_file);
 	KEEP(pidfile);
 	KEEP(user);
+	KEEP(status_listen);
 #undef KEEP
 	if (!service_uses_store(reload.next.service)) {
 		master_reload_apply(&reload.next);
@@ -1022,6 +1090,7 @@ master_run(struct master_env *e)
 	master_scheduling(&env->cfg);
 	setproctitle("master port %d", env->port);
 	master_manage();
+	master_status_keep();
 	sd_notifyf(0, "READY=1\nMAINPID=%d", (int)getpid());
 
 	for (;;) {
@@ -1050,6 +1119,7 @@ master_run(struct master_env *e)
 			master_murder();
 			master_manage();
 			master_check_ready();
+			master_status_keep();
 			if (pool_boot_give_up(boot_failures)) {
 				master_give_up();
 				break;
@@ -1058,6 +1128,7 @@ master_run(struct master_env *e)
 		}
 		log_flush_pending();
 	}
+	master_status_end(1);
 	log_event("exit", "status=%d", exit_status);
 	log_flush_pending();
 	return exit_status;

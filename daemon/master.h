@@ -27,6 +27,7 @@ struct master_env {
 	int		 port;
 	struct pidfh	*pidfh;
 	int		 ready_fd;	/* -d: written once a worker serves */
+	int		 status_fd;	/* the status listener's; -1: none */
 };
 
 void	master_block_signals(void);

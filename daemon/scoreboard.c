@@ -65,7 +65,9 @@ scoreboard_counter_name(enum sb_counter c)
 {
 	static const char *names[SB_COUNTERS] = { "accepted",
 	    "refused_per_source", "refused_proxy", "cut_stress", "ended_limit",
-	    "ended_send", "bytes_in", "bytes_out", "store_errors" };
+	    "ended_send", "bytes_in", "bytes_out", "store_errors", "ECHO",
+	    "MIRROR", "STATUS", "UPLOAD", "IDENTIFY", "REGISTER", "LOGIN",
+	    "RESUME", "LOGOUT", "WHOAMI", "HELP", "QUIT", "unknown" };
 
 	return c < SB_COUNTERS ? names[c] : "?";
 }

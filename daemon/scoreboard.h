@@ -47,8 +47,23 @@ enum sb_counter {
 	SB_BYTES_IN,
 	SB_BYTES_OUT,
 	SB_STORE_ERRORS,
+	/* Requests of the session and auth services, by verb. */
+	SB_VERB_ECHO,
+	SB_VERB_MIRROR,
+	SB_VERB_STATUS,
+	SB_VERB_UPLOAD,
+	SB_VERB_IDENTIFY,
+	SB_VERB_REGISTER,
+	SB_VERB_LOGIN,
+	SB_VERB_RESUME,
+	SB_VERB_LOGOUT,
+	SB_VERB_WHOAMI,
+	SB_VERB_HELP,
+	SB_VERB_QUIT,
+	SB_VERB_UNKNOWN,	/* not a verb the service offers */
 	SB_COUNTERS
 };
+#define SB_VERB_FIRST	SB_VERB_ECHO
 
 /* The master's counters, in the header. */
 enum sb_master_counter {

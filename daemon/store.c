@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "daemon/config.h"
+#include "daemon/scoreboard.h"
 #include "daemon/store.h"
 #include "daemon/store_backend.h"
 #include "shared/log.h"
@@ -20,6 +21,7 @@ static const struct store_backend *const backends[] = {
 static struct store	 worker_store;
 static char		 last_error[512];
 static int		(*wait_hook)(void);
+static int		 rolling_back;
 
 int
 store_seterr(const char *fmt, ...)
@@ -29,6 +31,10 @@ store_seterr(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
+	/* In a worker, counted for the status listener; a rollback's own
+	 * failure is the same error. */
+	if (!rolling_back)
+		scoreboard_add(SB_STORE_ERRORS, 1);
 	return -1;
 }
 
@@ -100,7 +106,9 @@ store_rollback(struct store *s)
 	char saved[sizeof(last_error)];
 
 	memcpy(saved, last_error, sizeof(saved));
+	rolling_back = 1;
 	(void)s->be->exec(s, "ROLLBACK");
+	rolling_back = 0;
 	memcpy(last_error, saved, sizeof(saved));
 	return -1;
 }

@@ -350,6 +350,10 @@ worker_main(const struct worker_args *args)
 	/* Serve only once the master lists us as the slot's owner: until
 	 * then the other workers' per-source counts cannot see us. */
 	for (wait = 0; scoreboard_owner(args->slot) != getpid(); wait++) {
+		/* A master killed meanwhile never will: leave at once, so
+		 * that the port is free for the next sockbind. */
+		if (orphaned || getppid() != master_pid)
+			_exit(0);
 		if (wait == WORKER_OWNER_WAIT_MS) {
 			log_warnx("worker: the master never listed slot %zu",
 			    args->slot);

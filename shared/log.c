@@ -32,6 +32,8 @@ struct log_shared {
 	unsigned long	lost;		/* records that could not be written */
 	int		lost_errno;
 	time_t		reported;	/* last failure report on stderr */
+	uint64_t	written;	/* records written, since log_open() */
+	uint64_t	dropped;	/* records lost, since log_open() */
 	char		path[PATH_MAX];
 };
 
@@ -417,6 +419,16 @@ log_report_loss(int err)
 	    LOG_REPORT_EVERY);
 }
 
+int
+log_counts(uint64_t *written, uint64_t *dropped)
+{
+	if (shared == NULL)
+		return -1;
+	*written = __atomic_load_n(&shared->written, __ATOMIC_RELAXED);
+	*dropped = __atomic_load_n(&shared->dropped, __ATOMIC_RELAXED);
+	return 0;
+}
+
 /*
  * Called with the lock held: follow a reopen, report losses, write. 0, or
  * -1 when buf could not be written: its records count as lost, unless this
@@ -439,12 +451,17 @@ log_write_locked(const char *buf, size_t len)
 		shared->lost = 0;
 	if (fault_hook != NULL)
 		fault_hook(buf, len);
-	if (log_write_all(buf, len) == 0)
+	if (log_write_all(buf, len) == 0) {
+		__atomic_add_fetch(&shared->written, log_records(buf, len),
+		    __ATOMIC_RELAXED);
 		return 0;
+	}
 	err = errno;
 	if (!keep_failed) {
 		shared->lost += log_records(buf, len);
 		shared->lost_errno = err;
+		__atomic_add_fetch(&shared->dropped, log_records(buf, len),
+		    __ATOMIC_RELAXED);
 	}
 	log_report_loss(err);
 	return -1;
@@ -458,6 +475,9 @@ log_pending_add(const char *buf, size_t len)
 	if (pending_len + len > LOG_PENDING_MAX ||
 	    (p = realloc(pending, pending_len + len)) == NULL) {
 		pending_lost += log_records(buf, len);
+		if (shared != NULL)
+			__atomic_add_fetch(&shared->dropped, log_records(buf,
+			    len), __ATOMIC_RELAXED);
 		return;	/* reported with ENOBUFS once the lock frees */
 	}
 	pending = p;

@@ -38,6 +38,9 @@
  * its next record or at its next log_flush_pending(): the supervisor, whose
  * few records say how its workers came and went, uses this. A child made by
  * fork() starts without it.
+ * log_counts() tells how many records every process sharing the log wrote
+ * since log_open(), and how many were lost (a failed write, the memory of
+ * records waiting for the lock full): 0, or -1 before log_open().
  *
  * log_open() and log_reopen() return 0, or -1 with a message in err.
  */
@@ -45,6 +48,7 @@
 #define SOCKBIN_LOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define LOG_MAX_MESSAGE_MIN	16
 #define LOG_MAX_MESSAGE_MAX	65536
@@ -57,6 +61,7 @@ void	log_set_wait_hook(int (*hook)(void));
 void	log_set_fault_hook(void (*hook)(const char *record, size_t len));
 void	log_set_keep_failed(int on);
 int	log_fd(void);
+int	log_counts(uint64_t *written, uint64_t *dropped);
 int	log_flush_pending(void);
 void	log_set_batch(int on);
 void	log_flush(void);

@@ -55,6 +55,7 @@ struct verb {
 	int		 account;	/* offered by the auth service too */
 	const char	*arg_help;
 	int		(*run)(struct session *, char *arg);
+	enum sb_counter	 counter;	/* its count in the scoreboard */
 };
 
 static ssize_t
@@ -497,18 +498,30 @@ verb_quit(struct session *s, char *arg)
 }
 
 static const struct verb verbs[] = {
-	{ "ECHO",	1, 0, "text",			verb_echo },
-	{ "MIRROR",	1, 0, "text",			verb_mirror },
-	{ "STATUS",	0, 0, NULL,			verb_status },
-	{ "UPLOAD",	1, 0, "name size sha256",	verb_upload },
-	{ "IDENTIFY",	0, 0, NULL,			verb_identify },
-	{ "REGISTER",	1, 1, "user password",		verb_register },
-	{ "LOGIN",	1, 1, "user password",		verb_login },
-	{ "RESUME",	1, 1, "token",			verb_resume },
-	{ "LOGOUT",	0, 1, NULL,			verb_logout },
-	{ "WHOAMI",	0, 1, NULL,			verb_whoami },
-	{ "HELP",	0, 1, NULL,			verb_help },
-	{ "QUIT",	0, 1, NULL,			verb_quit },
+	{ "ECHO",	1, 0, "text",			verb_echo,
+	    SB_VERB_ECHO },
+	{ "MIRROR",	1, 0, "text",			verb_mirror,
+	    SB_VERB_MIRROR },
+	{ "STATUS",	0, 0, NULL,			verb_status,
+	    SB_VERB_STATUS },
+	{ "UPLOAD",	1, 0, "name size sha256",	verb_upload,
+	    SB_VERB_UPLOAD },
+	{ "IDENTIFY",	0, 0, NULL,			verb_identify,
+	    SB_VERB_IDENTIFY },
+	{ "REGISTER",	1, 1, "user password",		verb_register,
+	    SB_VERB_REGISTER },
+	{ "LOGIN",	1, 1, "user password",		verb_login,
+	    SB_VERB_LOGIN },
+	{ "RESUME",	1, 1, "token",			verb_resume,
+	    SB_VERB_RESUME },
+	{ "LOGOUT",	0, 1, NULL,			verb_logout,
+	    SB_VERB_LOGOUT },
+	{ "WHOAMI",	0, 1, NULL,			verb_whoami,
+	    SB_VERB_WHOAMI },
+	{ "HELP",	0, 1, NULL,			verb_help,
+	    SB_VERB_HELP },
+	{ "QUIT",	0, 1, NULL,			verb_quit,
+	    SB_VERB_QUIT },
 };
 
 static int
@@ -608,8 +621,12 @@ session_request(struct session *s, char *req, uint32_t len)
 	int verb;
 
 	if (session_parse(req, len, s->flags, &verb, &arg, err,
-	    sizeof(err)) == -1)
+	    sizeof(err)) == -1) {
+		scoreboard_add(verb == -1 ? SB_VERB_UNKNOWN :
+		    verbs[verb].counter, 1);
 		return session_reply(s, "%s", err);
+	}
+	scoreboard_add(verbs[verb].counter, 1);
 	return verbs[verb].run(s, arg);
 }
 

@@ -48,7 +48,7 @@ static const char *const base_keys[] = {
 };
 
 static const char *const sections[] = { "server", "pool", "limits", "log",
-    "mirror", "pingpong", "upload", "store", "auth", NULL };
+    "mirror", "pingpong", "upload", "store", "auth", "status", NULL };
 
 long
 h_now_ms(void)

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 import unittest
+import urllib.request
 
 from opslib import (BUILD, ROOT, SOCKBIN, SOCKBIND, TempDir, config_defaults,
                     copy_for, make, read_unit, unit_values)
@@ -221,6 +222,8 @@ file = {tmp}/pingpong.txt
 dir = {tmp}/uploads
 [store]
 path = {tmp}/sockbind.db
+[status]
+listen = 127.0.0.1:{port_min - 1}
 [log]
 path = {tmp}/sockbind.log
 """)
@@ -271,6 +274,12 @@ path = {tmp}/sockbind.log
         client("--password-stdin", "login", "tracer",
                stdin="correct horse battery\n")
         client("status")
+        # The status listener, as a browser, Prometheus and top ask it.
+        for path in ("/", "/status.json", "/metrics", "/healthz"):
+            with urllib.request.urlopen("http://127.0.0.1:%d%s" % (
+                    port_min - 1, path), timeout=10) as r:
+                assert r.status == 200, path
+        client("--status", "127.0.0.1:%d" % (port_min - 1), "top", "-n", "1")
         log = os.path.join(tmp, "sockbind.log")
         for sig, record in ((signal.SIGHUP, " reload "),
                             (signal.SIGUSR1, " log_reopen "),
