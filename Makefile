@@ -28,7 +28,7 @@ BUILD      ?= build
 CC         ?= cc
 CFLAGS     ?= -O2 -g
 
-PKGS      := libbsd-overlay libsodium sqlite3 libsystemd libmicrohttpd
+PKGS      := libbsd-overlay libsodium sqlite3 libpq libsystemd libmicrohttpd
 WARNINGS  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wno-missing-field-initializers
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS))
@@ -44,6 +44,7 @@ DAEMON_SRC := $(filter-out daemon/main.c,$(wildcard daemon/*.c daemon/services/*
 CLIENT_SRC := $(filter-out client/main.c,$(wildcard client/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 INTEG_SRC  := $(wildcard tests/integration/*.c)
+PGTEST_SRC := tests/pg/pgtest.c
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -89,11 +90,11 @@ $(SOCKBIND): $(call obj,daemon/main.c $(DAEMON_SRC) $(SHARED_SRC))
 $(SOCKBIN): $(call obj,client/main.c $(CLIENT_SRC) $(SHARED_SRC))
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(UNIT): $(call obj,$(UNIT_SRC) $(DAEMON_SRC) $(SHARED_SRC))
+$(UNIT): $(call obj,$(UNIT_SRC) $(PGTEST_SRC) $(DAEMON_SRC) $(SHARED_SRC))
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 
-$(INTEG): $(call obj,$(INTEG_SRC) $(SHARED_SRC))
+$(INTEG): $(call obj,$(INTEG_SRC) $(PGTEST_SRC) $(SHARED_SRC))
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
 

@@ -8,6 +8,7 @@
 #include "daemon/hashgate.h"
 #include "daemon/service.h"
 #include "daemon/status.h"
+#include "daemon/store.h"
 #include "shared/log.h"
 #include "shared/proxyproto.h"
 
@@ -97,7 +98,12 @@ const struct conf_key config_keys[] = {
 	    pingpong_file),
 	P("upload", "dir", "/var/lib/sockbind/uploads", upload_dir),
 	I("upload", "max_size", "10485760", 0, 2147483647, upload_max_size),
+	CONF_STR_KEY("store", "backend", "sqlite", struct config,
+	    store_backend, store_check_backend),
 	P("store", "path", "/var/lib/sockbind/sockbind.db", store_path),
+	CONF_STR_KEY("store", "url", "", struct config, store_url,
+	    store_check_url),
+	P("store", "password_file", "", store_password_file),
 	I("auth", "token_ttl", "86400", 1, 31536000, token_ttl),
 	I("auth", "max_failures", "5", 1, 1000, max_failures),
 	I("auth", "failure_window", "300", 1, 86400, failure_window),
@@ -190,6 +196,12 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: [server] proxy_from: required when "
 		    "proxy_protocol is %s: the addresses or CIDR blocks of "
 		    "the proxies", path, cfg->proxy_protocol);
+		return -1;
+	}
+	if (strcmp(cfg->store_backend, "postgresql") == 0 &&
+	    cfg->store_url[0] == '\0') {
+		snprintf(err, errlen, "%s: [store] url: needed with backend = "
+		    "postgresql", path);
 		return -1;
 	}
 	if (cfg->log_path[0] == '\0') {

@@ -64,7 +64,10 @@ struct config {
 	char	upload_dir[PATH_MAX];
 	int	upload_max_size;
 	/* [store] */
-	char	store_path[PATH_MAX];
+	char	store_backend[16];	/* sqlite, postgresql */
+	char	store_path[PATH_MAX];	/* sqlite */
+	char	store_url[1024];	/* postgresql */
+	char	store_password_file[PATH_MAX];
 	/* [auth] */
 	int	token_ttl;
 	int	max_failures;

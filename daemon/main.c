@@ -315,7 +315,7 @@ main(int argc, char *argv[])
 	main_drop_privileges(cfg->user);
 	/* Created by the user that will write it. */
 	if (service_uses_store(cfg->service) &&
-	    store_init(cfg->store_path, err, sizeof(err)) == -1)
+	    store_init(cfg, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (env.pidfh != NULL && pidfile_write(env.pidfh) == -1)
 		fatal("pidfile %s", cfg->pidfile);

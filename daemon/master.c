@@ -873,7 +873,7 @@ master_reload_check_store(char *err, size_t errlen)
 	}
 	if (pid == 0) {
 		close(p[0]);
-		if (store_init(reload.next.store_path, err, errlen) == 0)
+		if (store_init(&reload.next, err, errlen) == 0)
 			_exit(0);
 		if (write(p[1], err, strlen(err)) == -1) {
 			/* The master then says "store check failed". */

@@ -1,53 +1,40 @@
-/* store.c -- the identity and account store in SQLite (see store.h). */
-#include <sys/stat.h>
-
-#include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
+/*
+ * store.c -- the identity and account store (see store.h): the logic and
+ * the SQL, the schema's versions, the dispatch to the configured backend
+ * (store_backend.h).
+ */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
+#include <time.h>
 
-#include <sqlite3.h>
-#include <sodium.h>
-
+#include "daemon/config.h"
 #include "daemon/scoreboard.h"
 #include "daemon/store.h"
+#include "daemon/store_backend.h"
 #include "shared/log.h"
-#include "shared/timefmt.h"
 
-#define STORE_BUSY_MS	5000	/* wait this long for another writer */
-
-struct store {
-	sqlite3	*db;
+static const struct store_backend *const backends[] = {
+	&store_sqlite_backend, &store_pg_backend,
 };
 
 static struct store	 worker_store;
-static char		 last_error[256];
+static char		 last_error[512];
+static int		(*wait_hook)(void);
+static int		 rolling_back;
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS identities ("
-    " addr TEXT PRIMARY KEY, name TEXT NOT NULL,"
-    " created INTEGER NOT NULL, updated INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS users ("
-    " name TEXT PRIMARY KEY, hash TEXT NOT NULL,"
-    " created INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS tokens ("
-    " hash BLOB PRIMARY KEY, user TEXT NOT NULL REFERENCES users(name),"
-    " expires INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE IF NOT EXISTS failures ("
-    " key TEXT NOT NULL, at INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS failures_key ON failures (key, at);";
-
-static int
-store_fail(sqlite3 *db, const char *what)
+int
+store_seterr(const char *fmt, ...)
 {
-	snprintf(last_error, sizeof(last_error), "%s: %s", what,
-	    db ? sqlite3_errmsg(db) : "out of memory");
-	/* In a worker, counted for the status listener. */
-	scoreboard_add(SB_STORE_ERRORS, 1);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+	/* In a worker, counted for the status listener; a rollback's own
+	 * failure is the same error. */
+	if (!rolling_back)
+		scoreboard_add(SB_STORE_ERRORS, 1);
 	return -1;
 }
 
@@ -57,191 +44,165 @@ store_error(void)
 	return last_error;
 }
 
-static int	(*wait_hook)(void);
-
 void
 store_set_wait_hook(int (*hook)(void))
 {
 	wait_hook = hook;
 }
 
-/*
- * Another connection writes: wait, in slices of at most 20 ms, for up to
- * STORE_BUSY_MS in all, calling the wait hook each time (a worker beats its
- * heart and gives up when it must stop). 0 gives up: SQLITE_BUSY.
- */
-static int
-store_busy(void *arg, int count)
+int
+store_keep_waiting(void)
 {
-	static uint64_t started;
-	uint64_t now = timefmt_mono_ms();
-	int slice = count < 5 ? 1 << count : 20;
-
-	(void)arg;
-	if (count == 0)
-		started = now;
-	if (now - started >= STORE_BUSY_MS ||
-	    (wait_hook != NULL && wait_hook() == -1))
-		return 0;
-	poll(NULL, 0, slice);
-	return 1;
+	return wait_hook != NULL ? wait_hook() : 0;
 }
 
-static sqlite3 *
-store_open(const char *path)
+static const struct store_backend *
+store_backend_named(const char *name)
 {
-	sqlite3 *db = NULL;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		store_fail(db, path);
-		sqlite3_close(db);
-		return NULL;
-	}
-	sqlite3_busy_handler(db, store_busy, NULL);
-	return db;
-}
-
-/* The database, and its -wal and -shm files if they exist: no access for
- * group and others (best effort: a file of another owner stays). */
-static void
-store_private(int fd, const char *path)
-{
-	static const char *const suffixes[] = { "-wal", "-shm" };
-	char name[PATH_MAX + 8];
-	struct stat st;
 	size_t i;
 
-	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
-		(void)fchmod(fd, st.st_mode & 0700);
-	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		snprintf(name, sizeof(name), "%s%s", path, suffixes[i]);
-		if (stat(name, &st) == 0 && (st.st_mode & 077) != 0)
-			(void)chmod(name, st.st_mode & 0700);
-	}
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (strcmp(backends[i]->name, name) == 0)
+			return backends[i];
+	return NULL;
 }
 
 int
-store_init(const char *path, char *err, size_t errlen)
+store_check_backend(const char *value, char *why, size_t whylen)
 {
-	sqlite3 *db;
-	char *msg = NULL, sql[64];
-	int version = -1, fd;
-	sqlite3_stmt *st;
-
-	/* It holds password hashes: made 0600 (SQLite would make it 0644
-	 * under the usual umask), and its -wal and -shm files follow it. One
-	 * that an older sockbind made readable to others is made private. */
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
-		snprintf(err, errlen, "store %s: %s", path, strerror(errno));
-		return -1;
-	}
-	store_private(fd, path);
-	close(fd);
-	if ((db = store_open(path)) == NULL) {
-		snprintf(err, errlen, "store %s", last_error);
-		return -1;
-	}
-	/* WAL lets readers and one writer work at once; it is persistent. */
-	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, &msg) !=
-	    SQLITE_OK)
-		goto fail;
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) ==
-	    SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			version = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-	}
-	if (version > STORE_SCHEMA_VERSION) {
-		snprintf(err, errlen, "store %s: schema version %d is newer "
-		    "than this sockbind knows (%d)", path, version,
-		    STORE_SCHEMA_VERSION);
-		sqlite3_close(db);
-		return -1;
-	}
-	/* One transaction: the schema and its version, or nothing. It is
-	 * also the proof that the store can be written. */
-	snprintf(sql, sizeof(sql), "PRAGMA user_version=%d;",
-	    STORE_SCHEMA_VERSION);
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) !=
-	    SQLITE_OK || sqlite3_exec(db, schema, NULL, NULL, &msg) !=
-	    SQLITE_OK || sqlite3_exec(db, sql, NULL, NULL, &msg) !=
-	    SQLITE_OK || sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) !=
-	    SQLITE_OK)
-		goto fail;
-	sqlite3_close(db);
-	return 0;
-fail:
-	snprintf(err, errlen, "store %s: %s", path, msg ? msg :
-	    sqlite3_errmsg(db));
-	sqlite3_free(msg);
-	sqlite3_close(db);
+	if (store_backend_named(value) != NULL)
+		return 0;
+	snprintf(why, whylen, "'%s' is not sqlite or postgresql", value);
 	return -1;
 }
 
-struct store *
-store_get(const char *path)
+const char *
+store_describe(const struct config *cfg, char *buf, size_t len)
 {
-	/* SQLite may wait for another writer: log nothing late for it. */
+	const struct store_backend *be = store_backend_named(
+	    cfg->store_backend);
+
+	return be != NULL ? be->describe(cfg, buf, len) : "store";
+}
+
+/* A statement through the backend; see store_backend.h. */
+static int
+store_run(struct store *s, const char *sql, const char *types, char *out,
+    size_t outlen, int64_t *num, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, num);
+	r = s->be->run(s, sql, types, out, outlen, num, ap);
+	va_end(ap);
+	return r;
+}
+
+/* After a failure in a transaction: roll it back, keep the error. -1. */
+static int
+store_rollback(struct store *s)
+{
+	char saved[sizeof(last_error)];
+
+	memcpy(saved, last_error, sizeof(saved));
+	rolling_back = 1;
+	(void)s->be->exec(s, "ROLLBACK");
+	rolling_back = 0;
+	memcpy(last_error, saved, sizeof(saved));
+	return -1;
+}
+
+/*
+ * The schema at STORE_SCHEMA_VERSION, in one transaction that no other
+ * instance's start-up can interleave with: the version in store_version
+ * (or, before that table, the backend's legacy one), each missing step,
+ * the new version. A store newer than this sockbind is refused.
+ */
+static int
+store_migrate(struct store *s)
+{
+	const struct store_backend *be = s->be;
+	int64_t version = 0;
+	int r;
+
+	if (be->exec(s, be->begin_schema) == -1 ||
+	    be->exec(s, "CREATE TABLE IF NOT EXISTS store_version "
+	    "(version INTEGER NOT NULL)") == -1 ||
+	    (r = store_run(s, "SELECT version FROM store_version ORDER BY "
+	    "version DESC LIMIT 1", "", NULL, 0, &version)) == -1 ||
+	    (r == 0 && be->legacy_version != NULL &&
+	    store_run(s, be->legacy_version, "", NULL, 0, &version) == -1))
+		goto fail;
+	if (version > STORE_SCHEMA_VERSION) {
+		store_seterr("schema version %lld is newer than this sockbind "
+		    "knows (%d)", (long long)version, STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	for (; version < STORE_SCHEMA_VERSION; version++)
+		if (be->migrations[version][0] != '\0' &&
+		    be->exec(s, be->migrations[version]) == -1)
+			goto fail;
+	if (be->exec(s, "DELETE FROM store_version") == -1 ||
+	    store_run(s, "INSERT INTO store_version (version) VALUES (?)",
+	    "i", NULL, 0, NULL, (int64_t)STORE_SCHEMA_VERSION) == -1 ||
+	    be->exec(s, "COMMIT") == -1)
+		goto fail;
+	return 0;
+fail:
+	return store_rollback(s);
+}
+
+int
+store_init(const struct config *cfg, char *err, size_t errlen)
+{
+	struct store s = { store_backend_named(cfg->store_backend), NULL };
+	char what[1200];
+	int r = -1;
+
+	if (s.be == NULL)
+		store_seterr("[store] backend: '%s' is not sqlite or "
+		    "postgresql", cfg->store_backend);
+	else if ((s.be->prepare == NULL || s.be->prepare(cfg) == 0) &&
+	    s.be->open(&s, cfg) == 0) {
+		if ((s.be->setup == NULL || s.be->exec(&s, s.be->setup) == 0) &&
+		    store_migrate(&s) == 0)
+			r = 0;
+		s.be->close(&s);
+	}
+	if (r == -1)
+		snprintf(err, errlen, "store %s: %s", store_describe(cfg, what,
+		    sizeof(what)), last_error);
+	return r;
+}
+
+struct store *
+store_get(const struct config *cfg)
+{
+	struct store *s = &worker_store;
+
+	/* The store may make us wait: log nothing late for it. */
 	log_flush();
-	if (worker_store.db == NULL &&
-	    (worker_store.db = store_open(path)) == NULL)
-		return NULL;
-	return &worker_store;
+	if (s->db != NULL && !s->be->alive(s))
+		store_close();
+	if (s->db == NULL) {
+		if ((s->be = store_backend_named(cfg->store_backend)) == NULL) {
+			store_seterr("no store backend '%s'",
+			    cfg->store_backend);
+			return NULL;
+		}
+		if (s->be->open(s, cfg) == -1)
+			return NULL;
+	}
+	return s;
 }
 
 void
 store_close(void)
 {
-	sqlite3_close(worker_store.db);
+	if (worker_store.db != NULL)
+		worker_store.be->close(&worker_store);
 	worker_store.db = NULL;
-}
-
-/*
- * Run one statement: bind the arguments ('t' text, 'i' int64, 'b' 32-byte
- * blob), step it once. Returns 1 with the first column of the first row
- * copied into out (text) or *num (int), 0 when there was no row, -1 on error;
- * a constraint violation returns STORE_EXISTS.
- */
-static int
-store_run(struct store *s, const char *sql, const char *types, char *out,
-    size_t outlen, int64_t *num, ...)
-{
-	sqlite3_stmt *st;
-	va_list ap;
-	int i, r;
-
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return store_fail(s->db, "prepare");
-	va_start(ap, num);
-	for (i = 0; types[i] != '\0'; i++) {
-		if (types[i] == 't')
-			sqlite3_bind_text(st, i + 1, va_arg(ap, const char *),
-			    -1, SQLITE_TRANSIENT);
-		else if (types[i] == 'i')
-			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
-		else
-			sqlite3_bind_blob(st, i + 1,
-			    va_arg(ap, const unsigned char *), 32,
-			    SQLITE_TRANSIENT);
-	}
-	va_end(ap);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		if (out != NULL)
-			snprintf(out, outlen, "%s",
-			    (const char *)sqlite3_column_text(st, 0));
-		if (num != NULL)
-			*num = sqlite3_column_int64(st, 0);
-		r = 1;
-	} else if (r == SQLITE_DONE)
-		r = 0;
-	else if ((r & 0xff) == SQLITE_CONSTRAINT)
-		r = STORE_EXISTS;
-	else
-		r = store_fail(s->db, "step");
-	sqlite3_finalize(st);
-	return r;
 }
 
 int
@@ -254,17 +215,20 @@ store_ident_get(struct store *s, const char *addr, char name[STORE_NAME_MAX])
 int
 store_ident_set(struct store *s, const char *addr, const char *name)
 {
+	int64_t now = time(NULL);
+
 	return store_run(s, "INSERT INTO identities (addr, name, created, "
-	    "updated) VALUES (?1, ?2, unixepoch(), unixepoch()) "
-	    "ON CONFLICT (addr) DO UPDATE SET name = ?2, updated = unixepoch()",
-	    "tt", NULL, 0, NULL, addr, name);
+	    "updated) VALUES (?, ?, ?, ?) ON CONFLICT (addr) DO UPDATE SET "
+	    "name = excluded.name, updated = excluded.updated", "ttii", NULL,
+	    0, NULL, addr, name, now, now);
 }
 
 int
 store_user_add(struct store *s, const char *user, const char *hash)
 {
 	return store_run(s, "INSERT INTO users (name, hash, created) "
-	    "VALUES (?, ?, unixepoch())", "tt", NULL, 0, NULL, user, hash);
+	    "VALUES (?, ?, ?)", "tti", NULL, 0, NULL, user, hash,
+	    (int64_t)time(NULL));
 }
 
 int
@@ -274,11 +238,12 @@ store_user_hash(struct store *s, const char *user, char hash[STORE_HASH_MAX])
 	    hash, STORE_HASH_MAX, NULL, user);
 }
 
+/* "user" is quoted: a reserved word in PostgreSQL. */
 int
 store_token_add(struct store *s, const unsigned char hash[32],
     const char *user, int64_t expires)
 {
-	return store_run(s, "INSERT INTO tokens (hash, user, expires) "
+	return store_run(s, "INSERT INTO tokens (hash, \"user\", expires) "
 	    "VALUES (?, ?, ?)", "bti", NULL, 0, NULL, hash, user, expires);
 }
 
@@ -286,7 +251,7 @@ int
 store_token_user(struct store *s, const unsigned char hash[32], int64_t now,
     char user[STORE_NAME_MAX])
 {
-	return store_run(s, "SELECT user FROM tokens WHERE hash = ? AND "
+	return store_run(s, "SELECT \"user\" FROM tokens WHERE hash = ? AND "
 	    "revoked = 0 AND expires >= ?", "bi", user, STORE_NAME_MAX, NULL,
 	    hash, now);
 }
@@ -298,32 +263,22 @@ store_token_revoke(struct store *s, const unsigned char hash[32])
 	    "b", NULL, 0, NULL, hash);
 }
 
-/* Count failures for key after since: the count, or -1. */
-static int
-store_failure_count(struct store *s, const char *key, int64_t since)
-{
-	int64_t n = 0;
-
-	if (store_run(s, "SELECT count(*) FROM failures WHERE key = ? AND "
-	    "at > ?", "ti", NULL, 0, &n, key, since) < 0)
-		return -1;
-	return (int)n;
-}
-
 static int
 store_failure_reserve_locked(struct store *s, const char *ukey,
     const char *pkey, const char *akey, int64_t since, int max, int64_t now,
     int64_t rows[2])
 {
 	const char *keys[3] = { akey, ukey, pkey };
-	int i, n[3] = { 0, 0, 0 };
+	int64_t n[3] = { 0, 0, 0 };
+	int i;
 
 	for (i = 0; i < 3 && keys[i] != NULL; i++)
 		/* Rows out of the window count no more: the table stays the
 		 * size of what the windows hold. */
 		if (store_run(s, "DELETE FROM failures WHERE key = ? AND at "
 		    "<= ?", "ti", NULL, 0, NULL, keys[i], since) < 0 ||
-		    (n[i] = store_failure_count(s, keys[i], since)) < 0)
+		    store_run(s, "SELECT count(*) FROM failures WHERE key = ? "
+		    "AND at > ?", "ti", NULL, 0, &n[i], keys[i], since) < 0)
 			return -1;
 	/* The address past its limit; or the name past its limit, for an
 	 * address that failed for it: a stranger's guesses cannot lock the
@@ -334,10 +289,10 @@ store_failure_reserve_locked(struct store *s, const char *ukey,
 	for (i = 2; i >= 0; i--) {	/* the address's row last */
 		if (keys[i] == NULL)
 			continue;
-		if (store_run(s, "INSERT INTO failures (key, at) VALUES (?, ?)",
-		    "ti", NULL, 0, NULL, keys[i], now) < 0)
+		if (store_run(s, "INSERT INTO failures (key, at) VALUES (?, ?) "
+		    "RETURNING rowid", "ti", NULL, 0, &rows[1], keys[i],
+		    now) < 0)
 			return -1;
-		rows[1] = sqlite3_last_insert_rowid(s->db);
 		if (rows[0] == -1)
 			rows[0] = rows[1];
 	}
@@ -350,19 +305,15 @@ store_failure_reserve(struct store *s, const char *ukey, const char *pkey,
 {
 	int r;
 
-	/* IMMEDIATE: the write lock before the count, so no other worker
+	/* The backend's lock before the count, so no other worker (or host)
 	 * counts between our count and our insert. */
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		return store_fail(s->db, "begin");
+	if (s->be->exec(s, s->be->begin_counting) == -1)
+		return store_rollback(s);	/* begun, not locked */
 	r = store_failure_reserve_locked(s, ukey, pkey, akey, since, max, now,
 	    rows);
-	if (r >= 0 && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		r = store_fail(s->db, "commit");
-	if (r < 0)
-		(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	return r;
+	if (r >= 0 && s->be->exec(s, "COMMIT") == -1)
+		r = -1;
+	return r < 0 ? store_rollback(s) : r;
 }
 
 int

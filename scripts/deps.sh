@@ -5,10 +5,12 @@
 set -eu
 
 packages="gcc make pkg-config libbsd-dev libiniparser-dev libcriterion-dev
-libsodium-dev libsqlite3-dev libsystemd-dev python3 netcat-openbsd
+libsodium-dev libsqlite3-dev libpq-dev libsystemd-dev python3 netcat-openbsd
 systemd groff-base mandoc strace libmicrohttpd-dev"
 # tests/integration/test_haproxy.c: a load balancer in front of two daemons.
 packages="$packages haproxy"
+# The store's tests on PostgreSQL start a throwaway cluster (tests/pg/).
+packages="$packages postgresql"
 # tests/ops: the nftables ruleset (nft -c) and the logrotate file.
 packages="$packages nftables logrotate"
 packages="$packages $*"

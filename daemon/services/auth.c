@@ -128,7 +128,7 @@ auth_register(struct conn *c, const struct config *cfg, const char *user,
 		return AUTH_BAD_NAME;
 	if (plen < AUTH_PASSWORD_MIN || plen > AUTH_PASSWORD_MAX)
 		return AUTH_BAD_PASSWORD;
-	if ((st = store_get(cfg->store_path)) == NULL)
+	if ((st = store_get(cfg)) == NULL)
 		return AUTH_STORE;
 	/* A taken name is said at once: no hash for nothing. */
 	if ((ar = auth_register_counted(c, cfg, st)) == AUTH_OK &&
@@ -214,7 +214,7 @@ auth_login(struct conn *c, const struct config *cfg, const char *user,
 
 	if (auth_check_user(user) == -1)
 		return AUTH_BAD_NAME;
-	if ((st = store_get(cfg->store_path)) == NULL)
+	if ((st = store_get(cfg)) == NULL)
 		return AUTH_STORE;
 	snprintf(ukey, sizeof(ukey), "user:%s", user);
 	snprintf(pkey, sizeof(pkey), "user:%s@%s", user, c->host);
@@ -260,7 +260,7 @@ auth_resume(struct conn *c, const struct config *cfg, const char *token,
 		return AUTH_BAD_TOKEN;
 	crypto_hash_sha256(hash, raw, sizeof(raw));
 	sodium_memzero(raw, sizeof(raw));
-	if ((st = store_get(cfg->store_path)) == NULL)
+	if ((st = store_get(cfg)) == NULL)
 		return AUTH_STORE;
 	/* Found by its hash: the token itself is never compared, nor kept.
 	 * It lives through its expiry second: at least token_ttl seconds. */
@@ -277,7 +277,7 @@ auth_logout(struct conn *c, const struct config *cfg, const char *user,
 {
 	struct store *st;
 
-	if ((st = store_get(cfg->store_path)) == NULL ||
+	if ((st = store_get(cfg)) == NULL ||
 	    store_token_revoke(st, hash) == -1)
 		return AUTH_STORE;
 	log_event("auth", "action=logout user=%s client=%s result=ok", user,

@@ -74,7 +74,7 @@ ident_serve(struct conn *c, const struct config *cfg)
 	ssize_t n;
 	int r, tries;
 
-	if ((st = store_get(cfg->store_path)) == NULL ||
+	if ((st = store_get(cfg)) == NULL ||
 	    (r = store_ident_get(st, c->host, name)) == -1) {
 		log_warnx("ident: %s", store_error());
 		conn_say(c, "Sorry, the name store is not available.\n");

@@ -326,7 +326,7 @@ verb_identify(struct session *s, char *arg)
 	const char *why;
 	int r;
 
-	if ((st = store_get(s->cfg->store_path)) == NULL) {
+	if ((st = store_get(s->cfg)) == NULL) {
 		log_warnx("identify: %s", store_error());
 		return session_reply(s, "ERR 500 the store is not available");
 	}

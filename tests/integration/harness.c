@@ -503,6 +503,27 @@ h_session_expect(int fd, const char *request, const char *expect, int ms)
 	    reply);
 }
 
+void
+h_session_store_stuck(int a, int b, const char *request)
+{
+	char buf[256];
+	long t0, took;
+
+	t0 = h_now_ms();
+	h_frame_send_text(a, request);
+	/* Meanwhile the other client is served at once. */
+	h_session_expect(b, "ECHO while locked", "OK while locked", 1000);
+	cr_assert_lt(h_now_ms() - t0, 1000, "echo waited for the store");
+	cr_assert_geq(h_frame_recv(a, buf, sizeof(buf), 3 * H_WAIT_MS), 0,
+	    "no reply to '%s' while the store was held", request);
+	took = h_now_ms() - t0;
+	cr_assert_str_eq(buf, "ERR 500 the store failed");
+	cr_assert_geq(took, 4500, "ERR 500 after %ld ms only", took);
+	cr_log_info("store held: ERR 500 after %ld ms", took);
+	/* The connection stays, and so does the service. */
+	h_session_expect(a, "ECHO still here", "OK still here", H_WAIT_MS);
+}
+
 /* Parse /proc/PID/stat: state and parent pid (the name may hold ")"). */
 static int
 h_stat(pid_t pid, char *state, pid_t *ppid)

@@ -71,6 +71,10 @@ void	h_session_ask(int fd, const char *request, char *reply, size_t size,
 	    int ms);
 void	h_session_expect(int fd, const char *request, const char *expect,
 	    int ms);
+/* The store held elsewhere past its 5 s: request on session a gets
+ * ERR 500 the store failed after 4.5 s or more, while session b is served
+ * at once; a is still served after. */
+void	h_session_store_stuck(int a, int b, const char *request);
 int	h_local_port(int fd);
 
 int	h_workers(pid_t master, pid_t *pids, int max);

@@ -1,7 +1,12 @@
 /*
- * test_identity.c -- ident and auth against the real daemon and its SQLite
- * store. Several client machines are played by loopback source addresses
- * (127.0.0.2, 127.0.0.3 ...). Port ranges 22800-22999.
+ * test_identity.c -- ident and auth against the real daemon, in each store
+ * backend: suite identity on SQLite, identity_pg on PostgreSQL (a
+ * throwaway cluster, tests/pg/pgtest.h), the same tests; then what only a
+ * database server has: a lost connection, a server down at start-up, two
+ * instances sharing one database. Several client machines are played by
+ * loopback source addresses (127.0.0.2, 127.0.0.3 ...). Port ranges
+ * 22800-22999 and 23470-23489 (SQLite), the same plus 13200 (PostgreSQL:
+ * 36000-36299, 36670-36689).
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -17,8 +22,64 @@
 #include <unistd.h>
 
 #include "tests/integration/harness.h"
+#include "tests/pg/pgtest.h"
 
 TestSuite(identity, .fini = h_cleanup, .timeout = 60);
+TestSuite(identity_pg, .fini = h_cleanup, .timeout = 60);
+
+#define PG_PORTS	(36000 - 22800)	/* identity_pg's ranges: above */
+
+/* A test of both backends: its body runs in each suite. */
+static int	pg;
+#define BOTH(name)							\
+	static void name(void);						\
+	Test(identity, name) { name(); }				\
+	Test(identity_pg, name) { pg = 1; name(); }			\
+	static void name(void)
+
+/* The overrides that put a daemon on this test's PostgreSQL schema. */
+static const char *const *
+pg_store(void)
+{
+	static char url[700], pw[PATH_MAX + 32];
+	static const char *over[] = { "store.backend=postgresql", url, pw,
+	    NULL };
+
+	if (url[0] == '\0') {
+		snprintf(url, sizeof(url), "store.url=%s", pgtest_url());
+		snprintf(pw, sizeof(pw), "store.password_file=%s",
+		    pgtest_password_file());
+	}
+	return over;
+}
+
+/* over, then more; NULL-terminated, in all (room for 32). */
+static void
+overrides(const char **all, const char *const *over,
+    const char *const *more)
+{
+	size_t n = 0;
+
+	for (; over != NULL && *over != NULL; over++)
+		all[n++] = *over;
+	for (; more != NULL && *more != NULL; more++)
+		all[n++] = *more;
+	all[n] = NULL;
+}
+
+/* h_start() on the test's backend; PostgreSQL on ports of its own. */
+static void
+id_start(struct h_daemon *d, int port_min, int port_max,
+    const char *const *over)
+{
+	const char *all[32];
+
+	overrides(all, over, pg ? pg_store() : NULL);
+	if (pg)
+		h_start(d, port_min + PG_PORTS, port_max + PG_PORTS, all);
+	else
+		h_start(d, port_min, port_max, all);
+}
 
 #define PASSWORD	"correct horse battery"
 
@@ -100,13 +161,13 @@ worker_of(const struct h_daemon *d, int fd)
 	return h_log_pid_of(d->log, needle);
 }
 
-Test(identity, register_login_resume_logout)
+BOTH(register_login_resume_logout)
 {
 	struct h_daemon d;
 	char tok[80], req[128];
 	int a, b, c;
 
-	h_start(&d, 22800, 22809, session);
+	id_start(&d, 22800, 22809, session);
 	a = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
 	h_session_expect(a, "REGISTER alice " PASSWORD, "OK registered alice",
 	    3 * H_WAIT_MS);
@@ -144,13 +205,13 @@ Test(identity, register_login_resume_logout)
 
 /* A refused RESUME leaves the login as it was: LOGOUT then revokes the
  * token of that login, not the refused one. */
-Test(identity, refused_resume_keeps_the_login)
+BOTH(refused_resume_keeps_the_login)
 {
 	struct h_daemon d;
 	char tok[80], req[128];
 	int a, b;
 
-	h_start(&d, 22890, 22899, session);
+	id_start(&d, 22890, 22899, session);
 	a = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
 	h_session_expect(a, "REGISTER erin " PASSWORD, "OK registered erin",
 	    3 * H_WAIT_MS);
@@ -176,14 +237,14 @@ Test(identity, refused_resume_keeps_the_login)
  * configured [auth] pwhash_mem_kib (64 MiB) at its peak, which a check
  * skipped or made with other parameters would not.
  */
-Test(identity, unknown_user_costs_a_wrong_password)
+BOTH(unknown_user_costs_a_wrong_password)
 {
 	struct h_daemon d;
 	long base, wrong, unknown;
 	pid_t pid;
 	int fd;
 
-	h_start(&d, 22810, 22819, session);
+	id_start(&d, 22810, 22819, session);
 	fd = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
 	pid = worker_of(&d, fd);
 	h_session_expect(fd, "REGISTER carol " PASSWORD, "OK registered carol",
@@ -216,7 +277,7 @@ Test(identity, unknown_user_costs_a_wrong_password)
 	close(fd);
 }
 
-Test(identity, token_expires)
+BOTH(token_expires)
 {
 	const char *const over[] = { "server.service=session",
 	    "auth.token_ttl=1", NULL };
@@ -225,7 +286,7 @@ Test(identity, token_expires)
 	long t0;
 	int fd;
 
-	h_start(&d, 22820, 22829, over);
+	id_start(&d, 22820, 22829, over);
 	fd = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
 	h_session_expect(fd, "REGISTER dave " PASSWORD, "OK registered dave",
 	    3 * H_WAIT_MS);
@@ -242,7 +303,7 @@ Test(identity, token_expires)
 	close(fd);
 }
 
-Test(identity, lockout_and_release)
+BOTH(lockout_and_release)
 {
 	/* The window outlasts three argon2id checks even under ASan. */
 	const char *const over[] = { "server.service=session",
@@ -253,7 +314,7 @@ Test(identity, lockout_and_release)
 	long t0;
 	int fd, i, other;
 
-	h_start(&d, 22830, 22839, over);
+	id_start(&d, 22830, 22839, over);
 	fd = h_session_connect("127.0.0.2", d.port, 3 * H_WAIT_MS);
 	h_session_expect(fd, "REGISTER erin " PASSWORD, "OK registered erin",
 	    3 * H_WAIT_MS);
@@ -291,7 +352,7 @@ Test(identity, lockout_and_release)
 /* Strangers guessing a user name lock it only for their own addresses: a
  * machine that never failed for it is still tried, and its user logs in;
  * one that fails for it once is locked out of it too. */
-Test(identity, name_lock_spares_addresses_that_never_failed)
+BOTH(name_lock_spares_addresses_that_never_failed)
 {
 	const char *const over[] = { "server.service=session",
 	    "auth.max_failures=3", "auth.failure_window=600",
@@ -300,7 +361,7 @@ Test(identity, name_lock_spares_addresses_that_never_failed)
 	char tok[80];
 	int fd, i;
 
-	h_start(&d, 23470, 23479, over);
+	id_start(&d, 23470, 23479, over);
 	fd = h_session_connect("127.0.0.5", d.port, 3 * H_WAIT_MS);
 	h_session_expect(fd, "REGISTER gina " PASSWORD, "OK registered gina",
 	    3 * H_WAIT_MS);
@@ -335,7 +396,7 @@ Test(identity, name_lock_spares_addresses_that_never_failed)
  * short bounded time and gets ERR 429, counted as no failure; once the
  * holder is killed, its slot is free again.
  */
-Test(identity, password_hashes_bounded_server_wide)
+BOTH(password_hashes_bounded_server_wide)
 {
 	const char *const over[] = { "server.service=session",
 	    "auth.max_hashing=1", "auth.pwhash_ops=6",
@@ -346,7 +407,7 @@ Test(identity, password_hashes_bounded_server_wide)
 	pid_t pid;
 	int a, b, i;
 
-	h_start(&d, 23480, 23489, over);
+	id_start(&d, 23480, 23489, over);
 	a = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
 	b = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
 	pid = worker_of(&d, a);
@@ -377,7 +438,7 @@ Test(identity, password_hashes_bounded_server_wide)
 
 /* Guesses sent in parallel, all before any reply: each is counted before
  * its password is checked, so no more than max_failures are ever tried. */
-Test(identity, parallel_guesses_meet_the_lockout)
+BOTH(parallel_guesses_meet_the_lockout)
 {
 	const char *const over[] = { "server.service=session",
 	    "pool.start=8", "auth.max_failures=3", "auth.failure_window=600",
@@ -386,7 +447,7 @@ Test(identity, parallel_guesses_meet_the_lockout)
 	char reply[256];
 	int fd[8], i, wrong = 0, locked = 0;
 
-	h_start(&d, 22910, 22919, over);
+	id_start(&d, 22910, 22919, over);
 	fd[0] = h_session_connect("127.0.0.8", d.port, 3 * H_WAIT_MS);
 	h_session_expect(fd[0], "REGISTER ivy " PASSWORD, "OK registered ivy",
 	    3 * H_WAIT_MS);
@@ -418,7 +479,7 @@ Test(identity, parallel_guesses_meet_the_lockout)
 }
 
 /* Two clients register one name at once: exactly one wins. */
-Test(identity, concurrent_register_one_wins)
+BOTH(concurrent_register_one_wins)
 {
 	const char *const over[] = { "server.service=session",
 	    "pool.start=4", NULL };
@@ -426,7 +487,7 @@ Test(identity, concurrent_register_one_wins)
 	char reply[2][256];
 	int fd[2], i, ok = 0, taken = 0;
 
-	h_start(&d, 22840, 22849, over);
+	id_start(&d, 22840, 22849, over);
 	for (i = 0; i < 2; i++)
 		fd[i] = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
 	/* Both requests are out before either reply can come back. */
@@ -446,7 +507,7 @@ Test(identity, concurrent_register_one_wins)
 
 /* Every REGISTER from an address counts, a taken name too; logins and
  * other addresses are not touched. */
-Test(identity, registrations_limited_per_address)
+BOTH(registrations_limited_per_address)
 {
 	const char *const over[] = { "server.service=session",
 	    "auth.max_registrations=3", "auth.registration_window=600",
@@ -455,7 +516,7 @@ Test(identity, registrations_limited_per_address)
 	char tok[80];
 	int fd, other;
 
-	h_start(&d, 22920, 22929, over);
+	id_start(&d, 22920, 22929, over);
 	fd = h_session_connect("127.0.0.4", d.port, 3 * H_WAIT_MS);
 	h_session_expect(fd, "REGISTER kim " PASSWORD, "OK registered kim",
 	    3 * H_WAIT_MS);
@@ -496,7 +557,32 @@ contains(const char *path, const char *needle)
 	return found;
 }
 
-Test(identity, no_secret_in_log_or_store)
+/* In PostgreSQL: one user, an argon2id string; the token's hash only,
+ * and nothing anywhere in the schema that holds the password. */
+static void
+pg_no_secret(const char *tok)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.users WHERE "
+	    "hash LIKE '$argon2id$%%'", pgtest_schema());
+	cr_assert_str_eq(pgtest_query(sql), "1");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.users",
+	    pgtest_schema());
+	cr_assert_str_eq(pgtest_query(sql), "1");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.tokens t WHERE "
+	    "encode(t.hash, 'hex') = '%s' OR t::text LIKE '%%%s%%' OR "
+	    "t::text LIKE '%%" PASSWORD "%%'", pgtest_schema(), tok, tok);
+	cr_assert_str_eq(pgtest_query(sql), "0");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.tokens",
+	    pgtest_schema());
+	cr_assert_str_eq(pgtest_query(sql), "1");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.users u WHERE "
+	    "u::text LIKE '%%" PASSWORD "%%'", pgtest_schema());
+	cr_assert_str_eq(pgtest_query(sql), "0");
+}
+
+BOTH(no_secret_in_log_or_store)
 {
 	struct h_daemon d;
 	char tok[80], req[128], path[PATH_MAX + 16], reply[256];
@@ -504,7 +590,7 @@ Test(identity, no_secret_in_log_or_store)
 	sqlite3_stmt *st;
 	int fd, users = 0;
 
-	h_start(&d, 22850, 22859, session);
+	id_start(&d, 22850, 22859, session);
 	fd = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
 	h_session_expect(fd, "REGISTER heidi " PASSWORD, "OK registered heidi",
 	    3 * H_WAIT_MS);
@@ -544,6 +630,10 @@ Test(identity, no_secret_in_log_or_store)
 	cr_assert(!contains(d.log, tok), "token in the log");
 
 	/* The store: argon2id strings only, and no token in any form. */
+	if (pg) {
+		pg_no_secret(tok);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/sockbind.db", d.dir);
 	cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
 	    SQLITE_OK);
@@ -588,14 +678,14 @@ ident_dialogue(int port, const char *src, const char *answer,
 	close(fd);
 }
 
-Test(identity, ident_three_machines_across_restart)
+BOTH(ident_three_machines_across_restart)
 {
 	const char *const over[] = { "server.service=ident", NULL };
 	struct h_daemon d;
 	int status, fd;
 	char buf[256];
 
-	h_start(&d, 22860, 22869, over);
+	id_start(&d, 22860, 22869, over);
 	ident_dialogue(d.port, "127.0.0.2", "Ivan\n", "Nice to meet you, "
 	    "Ivan!\n");
 	ident_dialogue(d.port, "127.0.0.3", "  Мария Петрова \r\n",
@@ -627,7 +717,7 @@ Test(identity, ident_three_machines_across_restart)
 
 /* A name is refused whole, never cut short at a NUL byte nor stored with
  * characters that make it show other than it is. */
-Test(identity, ident_refuses_nul_and_invisible_names)
+BOTH(ident_refuses_nul_and_invisible_names)
 {
 	const char *const over[] = { "server.service=ident", NULL };
 	static const char nul[] = "Iv\0an\n";
@@ -636,7 +726,7 @@ Test(identity, ident_refuses_nul_and_invisible_names)
 	char buf[256];
 	int fd;
 
-	h_start(&d, 22900, 22909, over);
+	id_start(&d, 22900, 22909, over);
 	fd = h_connect_from("127.0.0.7", d.port);
 	read_lines(fd, 1, buf, sizeof(buf));
 	cr_assert_eq(h_send(fd, nul, sizeof(nul) - 1), 0);
@@ -657,7 +747,7 @@ Test(identity, ident_refuses_nul_and_invisible_names)
 /* 64 characters is the limit whatever their size in bytes; a line longer
  * than the service reads is refused whole, not stored cut; a client that
  * says nothing is told why it is cut off. */
-Test(identity, ident_name_limits_and_timeout)
+BOTH(ident_name_limits_and_timeout)
 {
 	const char *const over[] = { "server.service=ident",
 	    "limits.idle_timeout=1", NULL };
@@ -665,7 +755,7 @@ Test(identity, ident_name_limits_and_timeout)
 	char buf[512], name[300], line[1100];
 	int fd, i;
 
-	h_start(&d, 22930, 22939, over);
+	id_start(&d, 22930, 22939, over);
 	fd = h_connect_from("127.0.0.8", d.port);
 	read_lines(fd, 1, buf, sizeof(buf));
 	memset(line, ' ', sizeof(line));
@@ -691,12 +781,12 @@ Test(identity, ident_name_limits_and_timeout)
 	close(fd);
 }
 
-Test(identity, identify_verb_in_session)
+BOTH(identify_verb_in_session)
 {
 	struct h_daemon d;
 	int fd;
 
-	h_start(&d, 22870, 22879, session);
+	id_start(&d, 22870, 22879, session);
 	fd = h_session_connect("127.0.0.5", d.port, 3 * H_WAIT_MS);
 	h_session_expect(fd, "IDENTIFY",
 	    "ERR 404 unknown address 127.0.0.5: tell me "
@@ -711,7 +801,7 @@ Test(identity, identify_verb_in_session)
 	close(fd);
 }
 
-Test(identity, auth_service_speaks_lines)
+BOTH(auth_service_speaks_lines)
 {
 	const char *const over[] = { "server.service=auth", NULL };
 	const char *reg = "REGISTER ivan " PASSWORD "\r\n";
@@ -720,7 +810,7 @@ Test(identity, auth_service_speaks_lines)
 	char buf[512], tok[80], big[6000];
 	int fd;
 
-	h_start(&d, 22880, 22889, over);
+	id_start(&d, 22880, 22889, over);
 	fd = h_connect(d.port);
 	read_lines(fd, 1, buf, sizeof(buf));
 	cr_assert_str_eq(buf, "OK sockbind 0.1.0 auth\n");
@@ -758,4 +848,238 @@ Test(identity, auth_service_speaks_lines)
 	cr_assert_eq(h_log_wait(d.log, " disconnect ", 1, H_WAIT_MS), 0);
 	cr_assert(!contains(d.log, PASSWORD));
 	cr_assert(!contains(d.log, tok));
+}
+
+/* --- what only a database server has --------------------------------- */
+
+/* The daemon's connections to the database, once they are n (bounded). */
+static int
+pg_connections(int n)
+{
+	char sql[200];
+	long t0 = h_now_ms();
+	int have;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_stat_activity "
+	    "WHERE application_name = '%s'", pgtest_schema());
+	while ((have = atoi(pgtest_query(sql))) != n &&
+	    h_now_ms() - t0 < H_WAIT_MS)
+		h_pause_ms(20);
+	return have;
+}
+
+/* The master holds no connection, a worker opens one when it needs it.
+ * The server ends the worker's connection (a restart, an administrator):
+ * that request gets ERR 500, the next one a new connection; the client's
+ * connection and the worker live on. */
+Test(identity_pg, lost_connection_gives_500_then_recovers)
+{
+	const char *all[32];
+	struct h_daemon d;
+	int fd, lines;
+
+	pg = 1;
+	overrides(all, session, pg_store());
+	h_start(&d, 36200, 36209, all);
+	/* Start-up's connection is let go; workers connect when needed. */
+	cr_assert_eq(pg_connections(0), 0);
+	fd = h_session_connect("127.0.0.2", d.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, "IDENTIFY Judy", "OK Judy", 3 * H_WAIT_MS);
+	cr_assert_eq(pg_connections(1), 1);
+	cr_assert_eq(pgtest_terminate(), 1);
+	h_session_expect(fd, "IDENTIFY", "ERR 500 the store failed",
+	    3 * H_WAIT_MS);
+	h_session_expect(fd, "IDENTIFY", "OK Judy", 3 * H_WAIT_MS);
+	h_session_expect(fd, "REGISTER kate " PASSWORD, "OK registered kate",
+	    3 * H_WAIT_MS);
+	/* And once more, in the middle of an account's requests. */
+	cr_assert_eq(pgtest_terminate(), 1);
+	h_session_expect(fd, "LOGIN kate " PASSWORD, "ERR 500 the store failed",
+	    3 * H_WAIT_MS);
+	h_session_expect(fd, "ECHO still here", "OK still here", H_WAIT_MS);
+	h_session_expect(fd, "QUIT", "OK", H_WAIT_MS);
+	close(fd);
+	fd = h_session_connect("127.0.0.2", d.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, "IDENTIFY", "OK Judy", 3 * H_WAIT_MS);
+	close(fd);
+	cr_assert_eq(h_log_wait(d.log, "result=store_error", 1, H_WAIT_MS), 0);
+	cr_assert_eq(h_log_count(d.log, "error msg=\"identify: "), 1);
+	cr_assert_eq(h_log_count(d.log, "worker_exit"), 0, "a worker died");
+	cr_assert_eq(h_log_bad_lines(d.log, &lines), 0);
+}
+
+/* A database that is down at start-up: one line that names the store,
+ * its password hidden, and exit status 1, within connect_timeout. */
+Test(identity_pg, database_down_refuses_to_start)
+{
+	char url[PATH_MAX + 200];
+	const char *const over[] = { "server.service=ident",
+	    "store.backend=postgresql", url, NULL };
+	struct h_daemon d = { 0 };
+	int status;
+	long t0;
+
+	h_config(&d, 36210, 36219, NULL);
+	snprintf(url, sizeof(url), "store.url=postgresql://sockbind:"
+	    "hunter2hunter2@/sockbind?host=%s/none&connect_timeout=2",
+	    d.dir);
+	h_config(&d, 36210, 36219, over);
+	t0 = h_now_ms();
+	h_spawn(&d, NULL, NULL);
+	status = h_wait_exit(&d, H_WAIT_MS);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1, "status %d",
+	    status);
+	cr_assert_lt(h_now_ms() - t0, 4000);
+	h_read_output(&d, 1000);
+	cr_assert(strncmp(d.err, "sockbind: store postgresql://sockbind:"
+	    "[secret]@/sockbind?host=", 62) == 0, "%s", d.err);
+	cr_assert(strstr(d.err, "No such file or directory") != NULL, "%s",
+	    d.err);
+	cr_assert(strchr(d.err, '\n') == d.err + strlen(d.err) - 1,
+	    "one line: %s", d.err);
+	cr_assert(strstr(d.err, "hunter2") == NULL);
+	cr_assert(!contains(d.log, "hunter2"), "password in the log");
+	cr_assert_eq(access(d.port_file, F_OK), -1, "port file left");
+}
+
+/* Two instances on one database, as two hosts behind a load balancer: a
+ * name stored through one greets its address through the other; a token
+ * from a LOGIN on one is a RESUME on the other. */
+Test(identity_pg, two_instances_share_one_database)
+{
+	const char *const ident[] = { "server.service=ident", NULL };
+	const char *all[32];
+	struct h_daemon a, b, c;
+	char tok[80], req[128];
+	int fd;
+
+	pg = 1;
+	overrides(all, session, pg_store());
+	h_start(&a, 36220, 36229, all);
+	h_start(&b, 36230, 36239, all);
+	overrides(all, ident, pg_store());
+	h_start(&c, 36240, 36249, all);
+
+	fd = h_session_connect("127.0.0.2", a.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, "IDENTIFY Ivan", "OK Ivan", 3 * H_WAIT_MS);
+	h_session_expect(fd, "REGISTER lena " PASSWORD, "OK registered lena",
+	    3 * H_WAIT_MS);
+	login(fd, "lena", PASSWORD, tok);
+	close(fd);
+	ident_dialogue(c.port, "127.0.0.2", NULL, "Hello again, Ivan!\n");
+	ident_dialogue(c.port, "127.0.0.3", "Oksana\n",
+	    "Nice to meet you, Oksana!\n");
+
+	fd = h_session_connect("127.0.0.3", b.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, "IDENTIFY", "OK Oksana", 3 * H_WAIT_MS);
+	snprintf(req, sizeof(req), "RESUME %s", tok);
+	h_session_expect(fd, req, "OK welcome lena", 3 * H_WAIT_MS);
+	h_session_expect(fd, "REGISTER lena " PASSWORD,
+	    "ERR 409 that user name is taken", 3 * H_WAIT_MS);
+	h_session_expect(fd, "LOGOUT", "OK logged out", 3 * H_WAIT_MS);
+	close(fd);
+	/* Revoked through b: refused by a too. */
+	fd = h_session_connect("127.0.0.2", a.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, req, "ERR 431 unknown, expired or revoked token",
+	    3 * H_WAIT_MS);
+	close(fd);
+}
+
+/* Another session holds a lock on the counters past the store's 5 s: the
+ * worker waiting for it beats its heart (worker_timeout 2 s: it is not
+ * taken for stuck), answers ERR 500, and other clients are served
+ * meanwhile; once the lock is gone the store serves again. */
+Test(identity_pg, locked_table_gives_500_and_echo_goes_on)
+{
+	const char *const over[] = { "server.service=session",
+	    "pool.start=3", "pool.worker_timeout=2", NULL };
+	const char *all[32];
+	struct h_daemon d;
+	char sql[200];
+	PGconn *lock;
+	int a, b;
+
+	pg = 1;
+	overrides(all, over, pg_store());
+	h_start(&d, 36250, 36259, all);
+	a = h_session_connect(NULL, d.port, H_WAIT_MS);
+	b = h_session_connect(NULL, d.port, H_WAIT_MS);
+	h_session_expect(a, "REGISTER before correct horse",
+	    "OK registered before", H_WAIT_MS);
+	lock = pgtest_connect();
+	snprintf(sql, sizeof(sql), "BEGIN; LOCK TABLE %s.failures IN ACCESS "
+	    "EXCLUSIVE MODE", pgtest_schema());
+	pgtest_exec(lock, sql);
+
+	h_session_store_stuck(a, b, "REGISTER during correct horse");
+
+	pgtest_exec(lock, "COMMIT");
+	PQfinish(lock);
+	h_session_expect(a, "REGISTER during correct horse",
+	    "OK registered during", H_WAIT_MS);
+	close(a);
+	close(b);
+	cr_assert_eq(h_log_count(d.log, "result=store_error"), 1);
+	cr_assert_eq(h_log_count(d.log, "worker_exit"), 0, "a worker died");
+}
+
+/* A reload checks the new configuration's database (in a child of the
+ * master, which never waits on it): one that cannot be reached refuses
+ * the reload, saying why without the password, and the old one serves on. */
+Test(identity_pg, reload_checks_the_database)
+{
+	char url[PATH_MAX + 200];
+	const char *all[32], *const bad[] = { "server.service=session",
+	    "store.backend=postgresql", url, NULL };
+	struct h_daemon d;
+	int fd;
+
+	pg = 1;
+	overrides(all, session, pg_store());
+	h_start(&d, 36260, 36269, all);
+	h_signal(&d, SIGHUP);
+	cr_assert_eq(h_log_wait(d.log, " reload config=", 1, H_WAIT_MS), 0);
+	snprintf(url, sizeof(url), "store.url=postgresql://sockbind:"
+	    "hunter2hunter2@/postgres?host=%s/none&connect_timeout=2", d.dir);
+	h_config(&d, 36260, 36269, bad);
+	h_signal(&d, SIGHUP);
+	cr_assert_eq(h_log_wait(d.log, " reload_refused ", 1, 2 * H_WAIT_MS),
+	    0);
+	cr_assert_eq(h_log_count(d.log, "sockbind:[secret]@/postgres"), 1);
+	cr_assert(!contains(d.log, "hunter2"), "password in the log");
+	fd = h_session_connect("127.0.0.2", d.port, 3 * H_WAIT_MS);
+	h_session_expect(fd, "IDENTIFY Rita", "OK Rita", 3 * H_WAIT_MS);
+	close(fd);
+}
+
+/* Instances that start at the same time on a new database take turns at
+ * creating the schema: each starts and serves. */
+Test(identity_pg, instances_starting_together)
+{
+	const char *all[32];
+	struct h_daemon d[4];
+	char name[32], expect[40], sql[128];
+	int i, fd;
+
+	pg = 1;
+	overrides(all, session, pg_store());
+	memset(d, 0, sizeof(d));
+	for (i = 0; i < 4; i++) {
+		h_config(&d[i], 36270 + 5 * i, 36274 + 5 * i, all);
+		h_spawn(&d[i], NULL, NULL);
+	}
+	for (i = 0; i < 4; i++)
+		h_wait_listening(&d[i], 36270 + 5 * i, 36274 + 5 * i);
+	for (i = 0; i < 4; i++) {
+		fd = h_session_connect("127.0.0.2", d[i].port, 3 * H_WAIT_MS);
+		snprintf(name, sizeof(name), "IDENTIFY host%d", i);
+		snprintf(expect, sizeof(expect), "OK host%d", i);
+		h_session_expect(fd, name, expect, 3 * H_WAIT_MS);
+		h_session_expect(fd, "IDENTIFY", expect, 3 * H_WAIT_MS);
+		close(fd);
+		cr_assert_eq(h_log_count(d[i].log, " fatal "), 0);
+	}
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.store_version",
+	    pgtest_schema());
+	cr_assert_str_eq(pgtest_query(sql), "1");
 }

@@ -234,6 +234,20 @@ Test(start, config_inconsistent)
 	    "%s: [pool] start: 4 is above max_workers (2)\n");
 }
 
+/* The store's keys: a backend it knows, a URL that PostgreSQL needs and
+ * that parses; no message quotes a URL's password. */
+Test(start, config_store_keys)
+{
+	expect_config_error("[store]\nbackend = mysql\n",
+	    "%s: [store] backend: 'mysql' is not sqlite or postgresql\n");
+	expect_config_error("[store]\nbackend = postgresql\n",
+	    "%s: [store] url: needed with backend = postgresql\n");
+	expect_config_error("[store]\nurl = mysql://u@h/db\n",
+	    "%s: [store] url: not a postgresql:// URL\n");
+	expect_config_error("[store]\nurl = postgresql://u:sec%zzret@h/db\n",
+	    "%s: [store] url: not a valid PostgreSQL URL\n");
+}
+
 Test(start, config_unknown_user)
 {
 	expect_config_error("[server]\nuser = no-such-user-here\n",
