@@ -712,9 +712,19 @@ master_manage(void)
 static void
 master_notify_status(void)
 {
+	static uint64_t sent_ms;
+	static int sent_stressed;
 	char status[sizeof(last_status)];
 	struct master_counts n;
+	uint64_t now = timefmt_mono_ms();
 
+	/* At most once a second, but stress at once: the master looks at its
+	 * pool every few milliseconds under load, and every datagram to the
+	 * service manager is one it must read (a send blocks when its queue
+	 * is full). */
+	if (sent_ms != 0 && now - sent_ms < MASTER_TICK_MS &&
+	    stressed == sent_stressed)
+		return;
 	master_count(&n);
 	snprintf(status, sizeof(status),
 	    "port %d, %s, %d workers (%d busy, %d idle)%s", env->port,
@@ -723,6 +733,8 @@ master_notify_status(void)
 	if (strcmp(status, last_status) != 0) {
 		strlcpy(last_status, status, sizeof(last_status));
 		sd_notifyf(0, "STATUS=%s", status);
+		sent_ms = now;
+		sent_stressed = stressed;
 	}
 }
 
