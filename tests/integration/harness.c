@@ -249,6 +249,19 @@ h_read_output(struct h_daemon *d, int timeout_ms)
 }
 
 void
+h_overrides(const char **all, const char *const *over,
+    const char *const *more)
+{
+	size_t n = 0;
+
+	for (; over != NULL && *over != NULL; over++)
+		all[n++] = *over;
+	for (; more != NULL && *more != NULL; more++)
+		all[n++] = *more;
+	all[n] = NULL;
+}
+
+void
 h_start_env(struct h_daemon *d, int port_min, int port_max,
     const char *const *over, const char *const *env)
 {
@@ -501,6 +514,19 @@ h_session_expect(int fd, const char *request, const char *expect, int ms)
 	h_session_ask(fd, request, reply, sizeof(reply), ms);
 	cr_assert_str_eq(reply, expect, "request '%s': '%s'", request,
 	    reply);
+}
+
+void
+h_session_login(int fd, const char *user, const char *password, char *tok)
+{
+	char req[256], reply[512];
+	long long expires;
+
+	snprintf(req, sizeof(req), "LOGIN %s %s", user, password);
+	h_session_ask(fd, req, reply, sizeof(reply), 3 * H_WAIT_MS);
+	cr_assert_eq(sscanf(reply, "OK token %64s expires %lld", tok,
+	    &expires), 2, "%s", reply);
+	cr_assert_eq(strlen(tok), 64);
 }
 
 void

@@ -42,6 +42,10 @@ int	h_spawn(struct h_daemon *, const char *const *argv_extra,
 	    const char *const *env_extra);
 void	h_start(struct h_daemon *, int port_min, int port_max,
 	    const char *const *overrides);
+/* over, then more (either may be NULL), into all: NULL-terminated, room
+ * for 32 in all. */
+void	h_overrides(const char **all, const char *const *over,
+	    const char *const *more);
 void	h_start_env(struct h_daemon *, int port_min, int port_max,
 	    const char *const *overrides, const char *const *env);
 /* After h_spawn(): wait for "listening on" and read the port file, which
@@ -71,6 +75,10 @@ void	h_session_ask(int fd, const char *request, char *reply, size_t size,
 	    int ms);
 void	h_session_expect(int fd, const char *request, const char *expect,
 	    int ms);
+/* LOGIN user password: "OK token HEX expires N" asserted, the token into
+ * tok (65 bytes); waits at most 3 * H_WAIT_MS (hashing the password). */
+void	h_session_login(int fd, const char *user, const char *password,
+	    char *tok);
 /* The store held elsewhere past its 5 s: request on session a gets
  * ERR 500 the store failed after 4.5 s or more, while session b is served
  * at once; a is still served after. */

@@ -4,9 +4,11 @@
  * PROXY protocol (v2) on every connection and health check; each instance
  * logs (in its own log) and counts per_source the client's real address (a
  * 127.x source), not HAProxy's; an instance killed with SIGKILL is taken out
- * by the health checks and the other serves what comes next.
- * Skipped when HAProxy is not installed (scripts/deps.sh installs it).
- * Port ranges 37420-37449.
+ * by the health checks and the other serves what comes next. Then the
+ * same two on one PostgreSQL database (tests/pg/pgtest.h), as two hosts
+ * of one service: what one stores, the other serves.
+ * Skipped when HAProxy or PostgreSQL is not installed (scripts/deps.sh
+ * installs both). Port ranges 37420-37464.
  */
 #include <sys/socket.h>
 #include <sys/prctl.h>
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include "tests/integration/harness.h"
+#include "tests/pg/pgtest.h"
 
 static pid_t	haproxy_pid;
 
@@ -216,15 +219,19 @@ hap_start(struct hap *h, const struct h_daemon *a, const struct h_daemon *b,
 	cr_assert_eq(h_log_wait(b->log, "reason=\"quit\"", 1, H_WAIT_MS), 0);
 }
 
+/* a and b on ports lo to lo + 9, with more overrides (or NULL). */
 static void
-start_pair(struct h_daemon *a, struct h_daemon *b, int lo)
+start_pair(struct h_daemon *a, struct h_daemon *b, int lo,
+    const char *const *more)
 {
 	static const char *const over[] = { "server.service=session",
 	    "server.proxy_protocol=v2", "server.proxy_from=127.0.0.1",
 	    "limits.per_source=1", NULL };
+	const char *all[32];
 
-	h_start(a, lo, lo + 4, over);
-	h_start(b, lo + 5, lo + 9, over);
+	h_overrides(all, over, more);
+	h_start(a, lo, lo + 4, all);
+	h_start(b, lo + 5, lo + 9, all);
 }
 
 /*
@@ -274,6 +281,32 @@ through(const struct hap *h, const char *src, const struct h_daemon *const *d,
 	return -1;
 }
 
+/*
+ * The host of d (server srv) dies: every process at once, SIGKILL; HAProxy
+ * takes srv out.
+ */
+static void
+kill_host(const struct hap *h, struct h_daemon *d, const char *srv)
+{
+	pid_t workers[64];
+	int i, n;
+
+	n = h_workers(d->pid, workers, 64);
+	cr_assert_gt(n, 0);
+	h_signal(d, SIGKILL);
+	for (i = 0; i < n && i < 64; i++)
+		kill(workers[i], SIGKILL);
+	cr_assert_neq(h_wait_exit(d, H_WAIT_MS), -1);
+	for (i = 0; i < n && i < 64; i++) {
+		long deadline = h_now_ms() + H_WAIT_MS;
+
+		while (!h_gone(workers[i]) && h_now_ms() < deadline)
+			h_pause_ms(5);
+		cr_assert(h_gone(workers[i]), "worker %d lives", workers[i]);
+	}
+	hap_wait_status(h, srv, "DOWN");
+}
+
 Test(haproxy, clients_seen_and_counted_with_their_address)
 {
 	static const char *const src[] = { "127.0.0.2", "127.0.0.3",
@@ -283,7 +316,7 @@ Test(haproxy, clients_seen_and_counted_with_their_address)
 	struct hap h;
 	int fds[8], served[2] = { 0, 0 }, i, n = 0, r, refused = 0;
 
-	start_pair(&a, &b, 37420);
+	start_pair(&a, &b, 37420, NULL);
 	hap_start(&h, &a, &b, 37440, 37444);
 	/* Four clients at once, per_source 1: were HAProxy's address the
 	 * one counted, the second on an instance would be refused. */
@@ -330,30 +363,82 @@ Test(haproxy, killed_instance_taken_out)
 	struct h_daemon a, b;
 	const struct h_daemon *d[2] = { &a, &b };
 	struct hap h;
-	pid_t workers[64];
-	int fd, i, n;
+	int fd, i;
 
-	start_pair(&a, &b, 37430);
+	start_pair(&a, &b, 37430, NULL);
 	hap_start(&h, &a, &b, 37445, 37449);
-	/* The host of a dies: every process at once. */
-	n = h_workers(a.pid, workers, 64);
-	cr_assert_gt(n, 0);
-	h_signal(&a, SIGKILL);
-	for (i = 0; i < n && i < 64; i++)
-		kill(workers[i], SIGKILL);
-	cr_assert_neq(h_wait_exit(&a, H_WAIT_MS), -1);
-	for (i = 0; i < n && i < 64; i++) {
-		long deadline = h_now_ms() + H_WAIT_MS;
-
-		while (!h_gone(workers[i]) && h_now_ms() < deadline)
-			h_pause_ms(5);
-		cr_assert(h_gone(workers[i]), "worker %d lives", workers[i]);
-	}
-	hap_wait_status(&h, "a", "DOWN");
+	kill_host(&h, &a, "a");
 	hap_wait_status(&h, "b", "UP");
 	for (i = 0; i < 4; i++) {
 		cr_assert_eq(through(&h, src[i], d, &fd), 1, "client %s",
 		    src[i]);
 		close(fd);
 	}
+}
+
+#define PASSWORD	"correct horse battery"
+
+/*
+ * Two hosts, one service: a and b on one PostgreSQL database. The example's
+ * leastconn sends a client's second connection, while its first is open,
+ * to the other instance (per_source 1 would refuse it on the same one): a
+ * name stored and a token got through one serve the client through the
+ * other, and a third connection of its address is refused wherever it
+ * lands, while another address is served. Then the instance that stored
+ * them dies and the other serves what comes next, the name and the token
+ * too.
+ */
+Test(haproxy, two_instances_one_postgresql)
+{
+	static const char *const src[] = { "127.0.0.4", "127.0.0.5" };
+	struct h_daemon a, b;
+	const struct h_daemon *d[2] = { &a, &b };
+	struct hap h;
+	char tok[80], resume[96];
+	long deadline;
+	int fd, fa, fb, first, other, i;
+
+	start_pair(&a, &b, 37450, pgtest_store());
+	hap_start(&h, &a, &b, 37460, 37464);
+	first = through(&h, "127.0.0.2", d, &fa);
+	cr_assert_geq(first, 0);
+	other = 1 - first;
+	h_session_expect(fa, "IDENTIFY Ivan", "OK Ivan", 3 * H_WAIT_MS);
+	h_session_expect(fa, "REGISTER lena " PASSWORD, "OK registered lena",
+	    3 * H_WAIT_MS);
+	h_session_login(fa, "lena", PASSWORD, tok);
+	snprintf(resume, sizeof(resume), "RESUME %s", tok);
+
+	cr_assert_eq(through(&h, "127.0.0.2", d, &fb), other,
+	    "the second connection of 127.0.0.2 not on the other instance");
+	h_session_expect(fb, "IDENTIFY", "OK Ivan", 3 * H_WAIT_MS);
+	h_session_expect(fb, resume, "OK welcome lena", 3 * H_WAIT_MS);
+	/* One open on each: per_source counts 127.0.0.2, not HAProxy. */
+	cr_assert_eq(through(&h, "127.0.0.2", d, &fd), -1);
+	cr_assert_geq(through(&h, "127.0.0.3", d, &fd), 0);
+	h_session_expect(fd, "IDENTIFY",
+	    "ERR 404 unknown address 127.0.0.3: tell me your name with "
+	    "IDENTIFY name", 3 * H_WAIT_MS);
+	close(fd);
+	close(fa);
+	close(fb);
+
+	kill_host(&h, other ? &a : &b, other ? "a" : "b");
+	hap_wait_status(&h, other ? "b" : "a", "UP");
+	for (i = 0; i < 2; i++) {
+		cr_assert_eq(through(&h, src[i], d, &fd), other, "client %s",
+		    src[i]);
+		close(fd);
+	}
+	/* 127.0.0.2 again, once the survivor has let its last one go (a
+	 * refusal, checked, until then). */
+	deadline = h_now_ms() + H_WAIT_MS;
+	while (through(&h, "127.0.0.2", d, &fd) == -1) {
+		cr_assert_lt(h_now_ms(), deadline,
+		    "127.0.0.2 still refused");
+		h_pause_ms(10);
+	}
+	h_session_expect(fd, "IDENTIFY", "OK Ivan", 3 * H_WAIT_MS);
+	h_session_expect(fd, resume, "OK welcome lena", 3 * H_WAIT_MS);
+	close(fd);
 }

@@ -37,36 +37,6 @@ static int	pg;
 	Test(identity_pg, name) { pg = 1; name(); }			\
 	static void name(void)
 
-/* The overrides that put a daemon on this test's PostgreSQL schema. */
-static const char *const *
-pg_store(void)
-{
-	static char url[700], pw[PATH_MAX + 32];
-	static const char *over[] = { "store.backend=postgresql", url, pw,
-	    NULL };
-
-	if (url[0] == '\0') {
-		snprintf(url, sizeof(url), "store.url=%s", pgtest_url());
-		snprintf(pw, sizeof(pw), "store.password_file=%s",
-		    pgtest_password_file());
-	}
-	return over;
-}
-
-/* over, then more; NULL-terminated, in all (room for 32). */
-static void
-overrides(const char **all, const char *const *over,
-    const char *const *more)
-{
-	size_t n = 0;
-
-	for (; over != NULL && *over != NULL; over++)
-		all[n++] = *over;
-	for (; more != NULL && *more != NULL; more++)
-		all[n++] = *more;
-	all[n] = NULL;
-}
-
 /* h_start() on the test's backend; PostgreSQL on ports of its own. */
 static void
 id_start(struct h_daemon *d, int port_min, int port_max,
@@ -74,7 +44,7 @@ id_start(struct h_daemon *d, int port_min, int port_max,
 {
 	const char *all[32];
 
-	overrides(all, over, pg ? pg_store() : NULL);
+	h_overrides(all, over, pg ? pgtest_store() : NULL);
 	if (pg)
 		h_start(d, port_min + PG_PORTS, port_max + PG_PORTS, all);
 	else
@@ -101,20 +71,6 @@ read_lines(int fd, int n, char *buf, size_t size)
 		lines += buf[have - 1] == '\n';
 	}
 	buf[have] = '\0';
-}
-
-/* "OK token HEX expires N": the token into tok (65 bytes). */
-static void
-login(int fd, const char *user, const char *password, char *tok)
-{
-	char req[256], reply[512];
-	long long expires;
-
-	snprintf(req, sizeof(req), "LOGIN %s %s", user, password);
-	h_session_ask(fd, req, reply, sizeof(reply), 3 * H_WAIT_MS);
-	cr_assert_eq(sscanf(reply, "OK token %64s expires %lld", tok,
-	    &expires), 2, "%s", reply);
-	cr_assert_eq(strlen(tok), 64);
 }
 
 /* A value in KiB from /proc/PID/status ("VmRSS", "VmHWM"), or -1. */
@@ -181,7 +137,7 @@ BOTH(register_login_resume_logout)
 	    "ERR 402 a password is 8-1024 "
 	    "bytes", 3 * H_WAIT_MS);
 	h_session_expect(a, "WHOAMI", "ERR 432 not logged in", 3 * H_WAIT_MS);
-	login(a, "alice", PASSWORD, tok);
+	h_session_login(a, "alice", PASSWORD, tok);
 	h_session_expect(a, "WHOAMI", "OK alice", 3 * H_WAIT_MS);
 	close(a);
 
@@ -215,7 +171,7 @@ BOTH(refused_resume_keeps_the_login)
 	a = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
 	h_session_expect(a, "REGISTER erin " PASSWORD, "OK registered erin",
 	    3 * H_WAIT_MS);
-	login(a, "erin", PASSWORD, tok);
+	h_session_login(a, "erin", PASSWORD, tok);
 	h_session_expect(a, "RESUME "
 	    "00000000000000000000000000000000"
 	    "00000000000000000000000000000000",
@@ -291,7 +247,7 @@ BOTH(token_expires)
 	h_session_expect(fd, "REGISTER dave " PASSWORD, "OK registered dave",
 	    3 * H_WAIT_MS);
 	t0 = h_now_ms();
-	login(fd, "dave", PASSWORD, tok);
+	h_session_login(fd, "dave", PASSWORD, tok);
 	snprintf(req, sizeof(req), "RESUME %s", tok);
 	/* Accepted until it expires (a second or two), then refused. */
 	do {
@@ -334,7 +290,7 @@ BOTH(lockout_and_release)
 	other = h_session_connect("127.0.0.3", d.port, 3 * H_WAIT_MS);
 	h_session_expect(other, "REGISTER frank " PASSWORD,
 	    "OK registered frank", 3 * H_WAIT_MS);
-	login(other, "frank", PASSWORD, tok);
+	h_session_login(other, "frank", PASSWORD, tok);
 	close(other);
 	/* Released once the window has slid past the failures. */
 	do {
@@ -380,7 +336,7 @@ BOTH(name_lock_spares_addresses_that_never_failed)
 	    3 * H_WAIT_MS);
 	close(fd);
 	fd = h_session_connect("127.0.0.7", d.port, 3 * H_WAIT_MS);
-	login(fd, "gina", PASSWORD, tok);
+	h_session_login(fd, "gina", PASSWORD, tok);
 	close(fd);
 	cr_assert_eq(h_log_wait(d.log, "user=gina client=127.0.0.7:", 1,
 	    H_WAIT_MS), 0);
@@ -531,7 +487,7 @@ BOTH(registrations_limited_per_address)
 	h_session_expect(fd, "REGISTER bad/name " PASSWORD,
 	    "ERR 402 a user name is 1-32 letters, digits, '.', '_' or '-'",
 	    3 * H_WAIT_MS);
-	login(fd, "kim", PASSWORD, tok);
+	h_session_login(fd, "kim", PASSWORD, tok);
 	other = h_session_connect("127.0.0.5", d.port, 3 * H_WAIT_MS);
 	h_session_expect(other, "REGISTER max " PASSWORD,
 	    "OK registered max", 3 * H_WAIT_MS);
@@ -594,7 +550,7 @@ BOTH(no_secret_in_log_or_store)
 	fd = h_session_connect(NULL, d.port, 3 * H_WAIT_MS);
 	h_session_expect(fd, "REGISTER heidi " PASSWORD, "OK registered heidi",
 	    3 * H_WAIT_MS);
-	login(fd, "heidi", PASSWORD, tok);
+	h_session_login(fd, "heidi", PASSWORD, tok);
 	snprintf(req, sizeof(req), "RESUME %s", tok);
 	h_session_expect(fd, req, "OK welcome heidi", 3 * H_WAIT_MS);
 	h_session_expect(fd, "LOGIN heidi wrong-password-here",
@@ -879,7 +835,7 @@ Test(identity_pg, lost_connection_gives_500_then_recovers)
 	int fd, lines;
 
 	pg = 1;
-	overrides(all, session, pg_store());
+	h_overrides(all, session, pgtest_store());
 	h_start(&d, 36200, 36209, all);
 	/* Start-up's connection is let go; workers connect when needed. */
 	cr_assert_eq(pg_connections(0), 0);
@@ -954,17 +910,17 @@ Test(identity_pg, two_instances_share_one_database)
 	int fd;
 
 	pg = 1;
-	overrides(all, session, pg_store());
+	h_overrides(all, session, pgtest_store());
 	h_start(&a, 36220, 36229, all);
 	h_start(&b, 36230, 36239, all);
-	overrides(all, ident, pg_store());
+	h_overrides(all, ident, pgtest_store());
 	h_start(&c, 36240, 36249, all);
 
 	fd = h_session_connect("127.0.0.2", a.port, 3 * H_WAIT_MS);
 	h_session_expect(fd, "IDENTIFY Ivan", "OK Ivan", 3 * H_WAIT_MS);
 	h_session_expect(fd, "REGISTER lena " PASSWORD, "OK registered lena",
 	    3 * H_WAIT_MS);
-	login(fd, "lena", PASSWORD, tok);
+	h_session_login(fd, "lena", PASSWORD, tok);
 	close(fd);
 	ident_dialogue(c.port, "127.0.0.2", NULL, "Hello again, Ivan!\n");
 	ident_dialogue(c.port, "127.0.0.3", "Oksana\n",
@@ -1000,7 +956,7 @@ Test(identity_pg, locked_table_gives_500_and_echo_goes_on)
 	int a, b;
 
 	pg = 1;
-	overrides(all, over, pg_store());
+	h_overrides(all, over, pgtest_store());
 	h_start(&d, 36250, 36259, all);
 	a = h_session_connect(NULL, d.port, H_WAIT_MS);
 	b = h_session_connect(NULL, d.port, H_WAIT_MS);
@@ -1035,7 +991,7 @@ Test(identity_pg, reload_checks_the_database)
 	int fd;
 
 	pg = 1;
-	overrides(all, session, pg_store());
+	h_overrides(all, session, pgtest_store());
 	h_start(&d, 36260, 36269, all);
 	h_signal(&d, SIGHUP);
 	cr_assert_eq(h_log_wait(d.log, " reload config=", 1, H_WAIT_MS), 0);
@@ -1062,7 +1018,7 @@ Test(identity_pg, instances_starting_together)
 	int i, fd;
 
 	pg = 1;
-	overrides(all, session, pg_store());
+	h_overrides(all, session, pgtest_store());
 	memset(d, 0, sizeof(d));
 	for (i = 0; i < 4; i++) {
 		h_config(&d[i], 36270 + 5 * i, 36274 + 5 * i, all);

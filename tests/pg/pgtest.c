@@ -187,6 +187,22 @@ pgtest_schema(void)
 	return schema;
 }
 
+const char *const *
+pgtest_store(void)
+{
+	static char set_url[sizeof(url) + 16], set_pw[sizeof(pwfile) + 32];
+	static const char *over[] = { "store.backend=postgresql", set_url,
+	    set_pw, NULL };
+
+	if (set_url[0] == '\0') {
+		snprintf(set_url, sizeof(set_url), "store.url=%s",
+		    pgtest_url());
+		snprintf(set_pw, sizeof(set_pw), "store.password_file=%s",
+		    pgtest_password_file());
+	}
+	return over;
+}
+
 PGconn *
 pgtest_connect(void)
 {

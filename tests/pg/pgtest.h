@@ -20,6 +20,10 @@
 const char	*pgtest_url(void);
 const char	*pgtest_password_file(void);
 const char	*pgtest_schema(void);
+/* sockbind.ini overrides ("section.key=value", NULL-terminated, as the
+ * integration harness takes them) that put a daemon on this test's schema:
+ * backend postgresql, the URL and the password file. */
+const char *const *pgtest_store(void);
 /* The directory of the cluster's socket. */
 const char	*pgtest_socket_dir(void);
 /* As the cluster's superuser: a connection of the test's own (to hold a
