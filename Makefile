@@ -17,6 +17,7 @@ SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share
 DOCDIR     ?= $(PREFIX)/share/doc/sockbind
+LOCALEDIR  ?= $(PREFIX)/share/locale
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 # firewalld and logrotate read only these, whatever the PREFIX.
 FIREWALLDDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/firewalld/services,/etc/firewalld/services)
@@ -36,6 +37,7 @@ PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS)) -liniparser
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) -I. -D_GNU_SOURCE \
              -DSOCKBIND_CONF='"$(SYSCONFDIR)/sockbind/sockbind.ini"' \
              -DSOCKBIN_CONF='"$(SYSCONFDIR)/sockbind/sockbin.ini"' \
+             -DSOCKBIN_LOCALEDIR='"$(LOCALEDIR)"' \
              $(PKG_CFLAGS) -MMD -MP $(CFLAGS) $(CPPFLAGS)
 ALL_LDFLAGS = $(LDFLAGS)
 
@@ -45,6 +47,19 @@ CLIENT_SRC := $(filter-out client/main.c,$(wildcard client/*.c))
 UNIT_SRC   := $(wildcard tests/unit/*.c)
 INTEG_SRC  := $(wildcard tests/integration/*.c)
 PGTEST_SRC := tests/pg/pgtest.c
+
+# The client's messages: po/LANG.po compiled (msgfmt -c: a bad format or
+# header fails the build) into build/locale, where the built sockbin finds
+# them; `make po` takes the marked messages out of the client's sources into
+# po/sockbin.pot and merges them into each po/LANG.po (to translate).
+LINGUAS   := ru uk
+MSGFMT    ?= msgfmt
+XGETTEXT  ?= xgettext
+MSGMERGE  ?= msgmerge
+MO        := $(patsubst %,$(BUILD)/locale/%/LC_MESSAGES/sockbin.mo,$(LINGUAS))
+XGETTEXT_FLAGS := -k_ -kN_ -kngettext:1,2 --from-code=UTF-8 \
+                  --add-comments=TRANSLATORS: --add-location=file \
+                  --package-name=sockbin --sort-by-file
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -58,28 +73,31 @@ INTEG    := $(BUILD)/tests/integration
         install-data uninstall FORCE
 .DEFAULT_GOAL := all
 
-all: $(SOCKBIND) $(SOCKBIN)
+all: $(SOCKBIND) $(SOCKBIN) $(MO)
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/paths
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-# SYSCONFDIR is compiled in (the default configuration paths): a build for
-# another SYSCONFDIR recompiles. `make install` does not do that behind the
-# user's back (as root, with other paths than the build was tested with):
-# it stops and names the build to run first.
+# SYSCONFDIR and LOCALEDIR are compiled in (the default configuration
+# paths, the client's catalogues): a build for others recompiles. `make
+# install` does not do that behind the user's back (as root, with other
+# paths than the build was tested with): it stops and names the build to
+# run first.
 $(BUILD)/paths: FORCE
 	@mkdir -p $(@D)
-	@echo '$(SYSCONFDIR)' | cmp -s - $@ || echo '$(SYSCONFDIR)' > $@
+	@echo '$(SYSCONFDIR) $(LOCALEDIR)' | cmp -s - $@ || \
+	    echo '$(SYSCONFDIR) $(LOCALEDIR)' > $@
 FORCE:
 BUILT_FOR := $(shell cat $(BUILD)/paths 2>/dev/null)
 ifneq ($(filter install,$(MAKECMDGOALS)),)
 ifneq ($(BUILT_FOR),)
-ifneq ($(BUILT_FOR),$(SYSCONFDIR))
-$(error make install: $(BUILD)/ was built with its configuration in \
-$(BUILT_FOR), not $(SYSCONFDIR); build for the install first: \
-make $(strip $(foreach v,PREFIX SYSCONFDIR,$(if $(filter command \
-line,$(origin $(v))),$(v)=$($(v))))), then make install again)
+ifneq ($(BUILT_FOR),$(strip $(SYSCONFDIR) $(LOCALEDIR)))
+$(error make install: $(BUILD)/ was built with its configuration and \
+catalogues in $(BUILT_FOR), not $(SYSCONFDIR) $(LOCALEDIR); build for the \
+install first: make $(strip $(foreach v,PREFIX SYSCONFDIR LOCALEDIR,$(if \
+$(filter command line,$(origin $(v))),$(v)=$($(v))))), then make install \
+again)
 endif
 endif
 endif
@@ -97,6 +115,18 @@ $(UNIT): $(call obj,$(UNIT_SRC) $(PGTEST_SRC) $(DAEMON_SRC) $(SHARED_SRC))
 $(INTEG): $(call obj,$(INTEG_SRC) $(PGTEST_SRC) $(SHARED_SRC))
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcriterion
+
+$(BUILD)/locale/%/LC_MESSAGES/sockbin.mo: po/%.po
+	@mkdir -p $(@D)
+	$(MSGFMT) -c -o $@.tmp $<
+	mv $@.tmp $@
+
+.PHONY: po
+po:
+	$(XGETTEXT) $(XGETTEXT_FLAGS) -o po/sockbin.pot $(sort $(wildcard client/*.c))
+	@set -e; for l in $(LINGUAS); do \
+	    echo "$(MSGMERGE) -U po/$$l.po po/sockbin.pot"; \
+	    $(MSGMERGE) -q -U --backup=none po/$$l.po po/sockbin.pot; done
 
 deps:
 	@sh scripts/deps.sh
@@ -116,15 +146,15 @@ demo: deps
 # real daemon (SOCKBIND_BIN) on 127.0.0.1 with a port range of their own.
 check-unit: $(UNIT)
 	./$(UNIT) --jobs 2
-check-integration: $(INTEG) $(SOCKBIND) $(SOCKBIN)
+check-integration: $(INTEG) $(SOCKBIND) $(SOCKBIN) $(MO)
 	SOCKBIND_BIN=$(CURDIR)/$(SOCKBIND) SOCKBIN_BIN=$(CURDIR)/$(SOCKBIN) \
 	    ./$(INTEG) --jobs 2
-check-interop: $(SOCKBIND) $(SOCKBIN)
+check-interop: $(SOCKBIND) $(SOCKBIN) $(MO)
 	SOCKBIND_BIN=$(CURDIR)/$(SOCKBIND) SOCKBIN_BIN=$(CURDIR)/$(SOCKBIN) \
 	    $(PYTHON) -m unittest discover -s tests/interop -v
 # Unit files, firewall script, installed configuration and man pages, and a
 # DESTDIR install and uninstall (tests/ops/).
-check-ops: $(SOCKBIND) $(SOCKBIN)
+check-ops: $(SOCKBIND) $(SOCKBIN) $(MO)
 	SOCKBIND_BIN=$(CURDIR)/$(SOCKBIND) SOCKBIN_BIN=$(CURDIR)/$(SOCKBIN) \
 	    OPS_BUILD=$(BUILD) $(PYTHON) tests/ops/run.py
 # sockbin check against sockbind and against deliberately faulty lab
@@ -253,10 +283,16 @@ install: all install-data
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
 	$(INSTALL) -m 755 $(SOCKBIND) $(DESTDIR)$(SBINDIR)/sockbind
 	$(INSTALL) -m 755 $(SOCKBIN) $(DESTDIR)$(BINDIR)/sockbin
+	@set -e; for l in $(LINGUAS); do \
+	    d=$(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES; \
+	    echo "$(INSTALL) -m 644 $(BUILD)/locale/$$l/LC_MESSAGES/sockbin.mo $$d"; \
+	    $(INSTALL) -d $$d; \
+	    $(INSTALL) -m 644 $(BUILD)/locale/$$l/LC_MESSAGES/sockbin.mo $$d; \
+	done
 	@if [ -z '$(DESTDIR)' ]; then echo "installed; now: systemctl \
 	daemon-reload && systemctl enable --now sockbind (see sockbind(8))"; fi
 
-# Everything but the two compiled programs.
+# Everything but the compiled programs and catalogues.
 install-data: $(DIST)/sockbind.ini $(DIST_SUBST) $(DIST_PY)
 	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(CONF_DIR) \
 	    $(DESTDIR)$(FIREWALLDDIR) $(DESTDIR)$(LOGROTATEDIR) \
@@ -288,7 +324,8 @@ uninstall: $(DIST)/sockbind.ini
 	    $(DESTDIR)$(SBINDIR)/sockbind-firewall \
 	    $(DESTDIR)$(UNITDIR)/sockbind.service \
 	    $(DESTDIR)$(UNITDIR)/sockbind@.service \
-	    $(DESTDIR)$(BINDIR)/sockbin-py $(DESTDIR)$(DATADIR)/sockbin/sockbin.py
+	    $(DESTDIR)$(BINDIR)/sockbin-py $(DESTDIR)$(DATADIR)/sockbin/sockbin.py \
+	    $(patsubst %,$(DESTDIR)$(LOCALEDIR)/%/LC_MESSAGES/sockbin.mo,$(LINGUAS))
 	@rmdir $(DESTDIR)$(DATADIR)/sockbin 2>/dev/null || true
 	@set -e; for f in $(MANPAGES); do n=$${f#docs/}; \
 	    echo "rm -f $(DESTDIR)$(MANDIR)/man$${n##*.}/$$n"; \
@@ -299,6 +336,8 @@ uninstall: $(DIST)/sockbind.ini
 	    $(DESTDIR)$(DOCDIR)/examples/sockbin.ini \
 	    $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(INSTANCES)))
 	@rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	@for l in $(LINGUAS); do rmdir $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES \
+	    $(DESTDIR)$(LOCALEDIR)/$$l 2>/dev/null || true; done
 	@$(call unconf,$(DIST)/sockbind.ini,$(CONF_DIR)/sockbind.ini)
 	@$(call unconf,etc/sockbin.ini,$(CONF_DIR)/sockbin.ini)
 	@set -e; for f in $(INSTANCES); do \

@@ -19,7 +19,9 @@
 
 #include <sodium.h>
 
+#include "client/i18n.h"
 #include "client/sockbin.h"
+#include "shared/lang.h"
 
 #define PASSWORD_MAX	1100	/* the server takes up to 1024 bytes */
 
@@ -42,7 +44,7 @@ ident_answer(struct client *c, char *buf, size_t size)
 		buf[strcspn(buf, "\r\n")] = '\0';
 		return 0;
 	}
-	fputs("Your name: ", stderr);
+	fputs(_("Your name: "), stderr);
 	fflush(stderr);
 	while (c->inlen == 0 && poll(pfd, 2, -1) == -1 && errno == EINTR)
 		;
@@ -68,7 +70,7 @@ ident_server_ended(struct client *c, int session)
 		link_log_recv(c, line, (size_t)n);
 	link_close(c, "server ended");
 	if (n < 0)
-		errx(EXIT_LOST, "%s closed the connection", c->server);
+		client_lost(c);
 	errx(EXIT_LOST, "%s: %s", c->server, line);
 }
 
@@ -83,12 +85,13 @@ ident_dialogue(struct client *c)
 	for (;;) {
 		printf("%s\n", line);
 		fflush(stdout);
-		if (strncmp(line, "Hello again, ", 13) == 0 ||
-		    strncmp(line, "Nice to meet you, ", 18) == 0) {
+		/* The server's words, in any of its languages. */
+		if (lang_starts(line, LANG_KNOWN) ||
+		    lang_starts(line, LANG_STORED)) {
 			link_close(c, "done");
 			return 0;
 		}
-		if (strstr(line, "What is your name?") == NULL) {
+		if (!lang_asks_name(line)) {
 			link_close(c, "refused");
 			return EXIT_REFUSED;
 		}
@@ -96,12 +99,12 @@ ident_dialogue(struct client *c)
 			ident_server_ended(c, 0);
 		if (r == -1) {
 			link_close(c, "no answer");
-			errx(EXIT_USAGE, "no name given");
+			errx(EXIT_USAGE, _("no name given"));
 		}
 		link_send_line(c, name);
 		if ((n = link_recv_line(c, line, sizeof(line),
 		    CLIENT_REPLY_MS)) < 0)
-			errx(EXIT_LOST, "%s closed the connection", c->server);
+			client_lost(c);
 		link_log_recv(c, line, (size_t)n);
 	}
 }
@@ -114,15 +117,15 @@ cmd_ident(struct client *c, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 0)
-		errx(EXIT_USAGE, "usage: sockbin ident");
+		client_usage("ident");
 	if (isatty(STDIN_FILENO))
 		setvbuf(stdin, NULL, _IONBF, 0);
 	if (c->proto == PROTO_IDENT)
 		return ident_dialogue(c);
 	if (link_request(c, "IDENTIFY", reply, sizeof(reply)) == -1)
-		errx(EXIT_LOST, "%s closed the connection", c->server);
+		client_lost(c);
 	if (strncmp(reply, "OK ", 3) == 0) {
-		printf("Hello again, %s!\n", reply + 3);
+		printf(_("Hello again, %s!\n"), reply + 3);
 		link_close(c, "done");
 		return 0;
 	}
@@ -130,24 +133,25 @@ cmd_ident(struct client *c, int argc, char **argv)
 		return client_refused(c, reply);
 	/* Unknown here: answer like the ident service asks, until taken. */
 	for (;;) {
-		printf("The server does not know this address. What is your "
-		    "name?\n");
+		printf(_("The server does not know this address. What is your "
+		    "name?\n"));
 		fflush(stdout);
 		if ((r = ident_answer(c, name, sizeof(name))) == -2)
 			ident_server_ended(c, 1);
 		if (r == -1)
-			errx(EXIT_USAGE, "no name given");
+			errx(EXIT_USAGE, _("no name given"));
 		snprintf(req, sizeof(req), "IDENTIFY %s", name);
 		if (link_request(c, req, reply, sizeof(reply)) == -1)
-			errx(EXIT_LOST, "%s closed the connection", c->server);
+			client_lost(c);
 		if (strncmp(reply, "OK ", 3) == 0)
 			break;
 		if (strncmp(reply, "ERR 402", 7) != 0 ||
 		    !isatty(STDIN_FILENO))
 			return client_refused(c, reply);
-		printf("Sorry, %s.\n", reply + 8);
+		/* TRANSLATORS: %s is the server's reason, in English. */
+		printf(_("Sorry, %s.\n"), reply + 8);
 	}
-	printf("Nice to meet you, %s!\n", reply + 3);
+	printf(_("Nice to meet you, %s!\n"), reply + 3);
 	link_close(c, "done");
 	return 0;
 }
@@ -164,7 +168,7 @@ account_send(struct client *c, const char *verb, const char *user,
 	if (n == -1)
 		err(EXIT_LOST, "asprintf");
 	if (link_request(c, req, reply, size) == -1)
-		errx(EXIT_LOST, "%s closed the connection", c->server);
+		client_lost(c);
 	sodium_memzero(req, (size_t)n);
 	free(req);
 }
@@ -175,13 +179,14 @@ cmd_register(struct client *c, int argc, char **argv)
 	char pw[PASSWORD_MAX], again[PASSWORD_MAX], reply[512];
 
 	if (argc != 1)
-		errx(EXIT_USAGE, "usage: sockbin register USER");
-	prompt_password(c, "Password: ", pw, sizeof(pw));
+		client_usage("register USER");
+	prompt_password(c, _("Password: "), pw, sizeof(pw));
 	if (!c->password_stdin) {
-		prompt_password(c, "Password again: ", again, sizeof(again));
+		prompt_password(c, _("Password again: "), again,
+		    sizeof(again));
 		if (strcmp(pw, again) != 0) {
 			link_close(c, "passwords differ");
-			errx(EXIT_USAGE, "the passwords differ");
+			errx(EXIT_USAGE, _("the passwords differ"));
 		}
 		sodium_memzero(again, sizeof(again));
 	}
@@ -205,7 +210,7 @@ token_save(struct client *c, const char *token)
 	if (fd == -1 || fchmod(fd, 0600) == -1 ||
 	    write(fd, token, strlen(token)) != (ssize_t)strlen(token) ||
 	    write(fd, "\n", 1) != 1 || close(fd) == -1)
-		err(EXIT_USAGE, "token file %s", path);
+		err(EXIT_USAGE, _("token file %s"), path);
 }
 
 static void
@@ -215,12 +220,13 @@ token_load(struct client *c, char *token, size_t size)
 
 	if ((fp = fopen(c->cfg.token_file, "r")) == NULL) {
 		if (errno == ENOENT)
-			errx(EXIT_USAGE, "no token in %s: log in first",
+			errx(EXIT_USAGE, _("no token in %s: log in first"),
 			    c->cfg.token_file);
-		err(EXIT_USAGE, "token file %s", c->cfg.token_file);
+		err(EXIT_USAGE, _("token file %s"), c->cfg.token_file);
 	}
 	if (fgets(token, (int)size, fp) == NULL)
-		errx(EXIT_USAGE, "token file %s is empty", c->cfg.token_file);
+		errx(EXIT_USAGE, _("token file %s is empty"),
+		    c->cfg.token_file);
 	fclose(fp);
 	token[strcspn(token, "\r\n")] = '\0';
 }
@@ -244,8 +250,8 @@ cmd_login(struct client *c, int argc, char **argv)
 	int r;
 
 	if (argc != 1)
-		errx(EXIT_USAGE, "usage: sockbin login USER");
-	prompt_password(c, "Password: ", pw, sizeof(pw));
+		client_usage("login USER");
+	prompt_password(c, _("Password: "), pw, sizeof(pw));
 	account_send(c, "LOGIN", argv[0], pw, reply, sizeof(reply));
 	sodium_memzero(pw, sizeof(pw));
 	link_close(c, "done");
@@ -257,7 +263,7 @@ cmd_login(struct client *c, int argc, char **argv)
 	sodium_memzero(token, sizeof(token));
 	t = (time_t)expires;
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", localtime(&t));
-	printf("logged in as %s; token kept in %s until %s\n", argv[0],
+	printf(_("logged in as %s; token kept in %s until %s\n"), argv[0],
 	    c->cfg.token_file, when);
 	return 0;
 }
@@ -272,7 +278,7 @@ account_resume(struct client *c, char *user, size_t size)
 	snprintf(req, sizeof(req), "RESUME %s", token);
 	sodium_memzero(token, sizeof(token));
 	if (link_request(c, req, reply, sizeof(reply)) == -1)
-		errx(EXIT_LOST, "%s closed the connection", c->server);
+		client_lost(c);
 	sodium_memzero(req, sizeof(req));
 	if (strncmp(reply, "OK welcome ", 11) != 0) {
 		link_close(c, "refused");
@@ -290,11 +296,11 @@ cmd_resume(struct client *c, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 0)
-		errx(EXIT_USAGE, "usage: sockbin resume");
+		client_usage("resume");
 	if ((r = account_resume(c, user, sizeof(user))) != 0)
 		return r;
 	link_close(c, "done");
-	printf("logged in as %s\n", user);
+	printf(_("logged in as %s\n"), user);
 	return 0;
 }
 
@@ -306,16 +312,16 @@ cmd_logout(struct client *c, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 0)
-		errx(EXIT_USAGE, "usage: sockbin logout");
+		client_usage("logout");
 	if ((r = account_resume(c, user, sizeof(user))) != 0)
 		return r;
 	if (link_request(c, "LOGOUT", reply, sizeof(reply)) == -1)
-		errx(EXIT_LOST, "%s closed the connection", c->server);
+		client_lost(c);
 	link_close(c, "done");
 	if (strcmp(reply, "OK logged out") != 0)
 		return client_refused(c, reply);
 	if (unlink(c->cfg.token_file) == -1)
-		warn("token file %s", c->cfg.token_file);
-	printf("logged out %s\n", user);
+		warn(_("token file %s"), c->cfg.token_file);
+	printf(_("logged out %s\n"), user);
 	return 0;
 }

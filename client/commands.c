@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client/i18n.h"
 #include "client/sockbin.h"
 #include "shared/timefmt.h"
 
@@ -41,6 +42,18 @@ catch_interrupt(void)
 	sa.sa_handler = on_interrupt;	/* no SA_RESTART: poll() returns */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+void
+client_usage(const char *line)
+{
+	errx(EXIT_USAGE, _("usage: sockbin %s"), line);
+}
+
+void
+client_lost(struct client *c)
+{
+	errx(EXIT_LOST, _("%s closed the connection"), c->server);
 }
 
 int
@@ -96,7 +109,7 @@ text_exchange(struct client *c, const char *verb, const char *text,
 		if (asprintf(&req, "%s %s", verb, text) == -1)
 			err(EXIT_LOST, "asprintf");
 		if (link_request(c, req, buf, size) == -1)
-			errx(EXIT_LOST, "%s closed the connection", c->server);
+			client_lost(c);
 		free(req);
 		return;
 	}
@@ -106,10 +119,9 @@ text_exchange(struct client *c, const char *verb, const char *text,
 	while (lines-- > 0) {
 		n = link_recv_line(c, buf + off, size - off, CLIENT_REPLY_MS);
 		if (n == -2)
-			errx(EXIT_LOST, "%s: no reply within %d s", c->server,
-			    CLIENT_REPLY_MS / 1000);
+			link_no_reply(c);
 		if (n == -1)
-			errx(EXIT_LOST, "%s closed the connection", c->server);
+			client_lost(c);
 		link_log_recv(c, buf + off, (size_t)n);
 		off += (size_t)n;
 		if (lines > 0 && off + 1 < size)
@@ -136,8 +148,12 @@ text_command(struct client *c, const char *verb, int argc, char **argv,
 	char reply[CLIENT_REPLY_MAX];
 	const char *text;
 
-	if (argc != 1)
-		errx(EXIT_USAGE, "usage: sockbin %s TEXT", c->command);
+	char line[32];
+
+	if (argc != 1) {
+		snprintf(line, sizeof(line), "%s TEXT", c->command);
+		client_usage(line);
+	}
 	/* A raw server that is not the one wanted: the next port's. */
 	do
 		text_exchange(c, verb, argv[0], reply, sizeof(reply));
@@ -150,8 +166,7 @@ text_command(struct client *c, const char *verb, int argc, char **argv,
 		return client_refused(c, reply);
 	printf("%s\n", text);
 	if (must_match && strcmp(text, argv[0]) != 0) {
-		fprintf(stderr, "sockbin: the reply differs from what was "
-		    "sent\n");
+		warnx(_("the reply differs from what was sent"));
 		return EXIT_REFUSED;
 	}
 	return 0;
@@ -177,9 +192,9 @@ cmd_status(struct client *c, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 0)
-		errx(EXIT_USAGE, "usage: sockbin status");
+		client_usage("status");
 	if (link_request(c, "STATUS", reply, sizeof(reply)) == -1)
-		errx(EXIT_LOST, "%s closed the connection", c->server);
+		client_lost(c);
 	link_close(c, "done");
 	if ((text = reply_text(c, reply)) == NULL)
 		return client_refused(c, reply);
@@ -207,7 +222,7 @@ chat_requests(struct client *c)
 			continue;
 		if (link_request(c, line, reply, sizeof(reply)) == -1) {
 			link_close(c, "server closed");
-			printf("(the server closed the connection)\n");
+			printf(_("(the server closed the connection)\n"));
 			status = EXIT_LOST;
 			break;
 		}
@@ -274,8 +289,7 @@ chat_stream(struct client *c)
 	link_close(c, interrupted ? "interrupted" : "server closed");
 	free(line);
 	if (lost)
-		fprintf(stderr, "sockbin: %s closed the connection\n",
-		    c->server);
+		warnx(_("%s closed the connection"), c->server);
 	return lost ? EXIT_LOST : 0;
 }
 
@@ -284,7 +298,7 @@ cmd_chat(struct client *c, int argc, char **argv)
 {
 	(void)argv;
 	if (argc != 0)
-		errx(EXIT_USAGE, "usage: sockbin chat");
+		client_usage("chat");
 	if (c->proto == PROTO_SESSION || c->proto == PROTO_AUTH)
 		return chat_requests(c);
 	return chat_stream(c);
@@ -310,8 +324,10 @@ static int
 send_report_end(struct client *c, const char *last)
 {
 	fflush(stdout);
-	fprintf(stderr, "sockbin: the server ended the session%s%s\n",
-	    last ? ": " : "", last ? last : "");
+	if (last != NULL)
+		warnx(_("the server ended the session: %s"), last);
+	else
+		warnx(_("the server ended the session"));
 	link_close(c, "server ended the session");
 	return EXIT_LOST;
 }
@@ -327,7 +343,7 @@ cmd_send(struct client *c, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 0)
-		errx(EXIT_USAGE, "usage: sockbin send");
+		client_usage("send");
 	catch_interrupt();
 	end = start + (uint64_t)c->cfg.duration * 1000;
 	if (c->proto == PROTO_SESSION && asprintf(&req, "MIRROR %s", msg) == -1)
@@ -355,8 +371,7 @@ cmd_send(struct client *c, int argc, char **argv)
 			link_send_line(c, msg);
 			if ((n = link_recv_line(c, reply, sizeof(reply),
 			    CLIENT_REPLY_MS)) == -2)
-				errx(EXIT_LOST, "%s: no reply within %d s",
-				    c->server, CLIENT_REPLY_MS / 1000);
+				link_no_reply(c);
 			if (n < 0)
 				return send_report_end(c, NULL);
 			link_log_recv(c, reply, (size_t)n);
@@ -386,7 +401,11 @@ cmd_send(struct client *c, int argc, char **argv)
 		(void)link_request(c, "QUIT", reply, sizeof(reply));
 	free(req);
 	link_close(c, interrupted ? "interrupted" : "done");
-	fprintf(stderr, "sockbin: %d message%s sent%s\n", sent,
-	    sent == 1 ? "" : "s", interrupted ? ", interrupted" : "");
+	if (interrupted)
+		warnx(ngettext("%d message sent, interrupted",
+		    "%d messages sent, interrupted", sent), sent);
+	else
+		warnx(ngettext("%d message sent", "%d messages sent", sent),
+		    sent);
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client/i18n.h"
 #include "client/sockbin.h"
 
 #define K(sec, k, t, def, lo, hi, field, check)				\
@@ -18,8 +19,8 @@ client_check_port(const char *value, char *why, size_t whylen)
 
 	if (value[0] == '\0' || net_parse_ports(value, &lo, &hi) == 0)
 		return 0;
-	snprintf(why, whylen, "'%s' is not a port (1-65535) or a range "
-	    "MIN-MAX", value);
+	snprintf(why, whylen, _("'%s' is not a port (1-65535) or a range "
+	    "MIN-MAX"), value);
 	return -1;
 }
 
@@ -28,8 +29,8 @@ client_check_service(const char *value, char *why, size_t whylen)
 {
 	if (value[0] == '\0' || guess_find(value) != -1)
 		return 0;
-	snprintf(why, whylen, "unknown service '%s' (known: session echo "
-	    "mirror pingpong upload ident auth)", value);
+	snprintf(why, whylen, _("unknown service '%s' (known: session echo "
+	    "mirror pingpong upload ident auth)"), value);
 	return -1;
 }
 

@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "client/i18n.h"
 #include "client/sockbin.h"
 #include "shared/timefmt.h"
 
@@ -44,8 +45,12 @@ progress_show(struct progress *p, uint64_t done, int final)
 	rate = (double)done * 1000.0 / (double)ms;
 	pct = p->total ? (int)(done * 100 / p->total) : 100;
 	fill = pct * BAR_WIDTH / 100;
-	fprintf(stderr, "\r[%.*s%*s] %3d%% %llu/%llu bytes %.1f KiB/s",
-	    fill, "##############################", BAR_WIDTH - fill, "", pct,
+	fprintf(stderr, "\r[%.*s%*s] %3d%% ", fill,
+	    "##############################", BAR_WIDTH - fill, "", pct);
+	/* TRANSLATORS: the progress of an upload: bytes sent of the file's
+	 * size, then the rate in KiB (1024 bytes) a second. */
+	fprintf(stderr, ngettext("%llu/%llu byte %.1f KiB/s",
+	    "%llu/%llu bytes %.1f KiB/s", (unsigned long)p->total),
 	    (unsigned long long)done, (unsigned long long)p->total,
 	    rate / 1024.0);
 	if (final)
@@ -67,7 +72,7 @@ file_read(const char *path, int oflags, size_t *len, char hex[65])
 	    fstat(fd, &st) == -1)
 		err(EXIT_USAGE, "%s", path);
 	if (!S_ISREG(st.st_mode))
-		errx(EXIT_USAGE, "%s: not a regular file", path);
+		errx(EXIT_USAGE, _("%s: not a regular file"), path);
 	if ((data = malloc(st.st_size ? (size_t)st.st_size : 1)) == NULL)
 		err(EXIT_USAGE, "%s", path);
 	while (got < (size_t)st.st_size &&
@@ -92,20 +97,20 @@ upload_verify(struct client *c, const char *reply, int session, size_t len,
 	n = sscanf(reply, session ? "OK stored %511s %llu %79s" :
 	    "OK %511s %llu %79s", name, &size, sha);
 	if (n != 3 && strncmp(reply, "ERR", 3) != 0) {
-		fprintf(stderr, "sockbin: %s: not the reply of an upload server "
-		    "(OK NAME SIZE SHA-256): %s\n", c->server, reply);
+		warnx(_("%s: not the reply of an upload server (OK NAME SIZE "
+		    "SHA-256): %s"), c->server, reply);
 		return EXIT_REFUSED;
 	}
 	if (n != 3)
 		return client_refused(c, reply);
 	if (size != len || strcasecmp(sha, hex) != 0) {
-		fprintf(stderr, "sockbin: the server stored %llu bytes with "
-		    "SHA-256 %s; we sent %zu bytes with SHA-256 %s\n", size,
-		    sha, len, hex);
+		warnx(_("the server stored %llu bytes with SHA-256 %s; we sent "
+		    "%zu bytes with SHA-256 %s"), size, sha, len, hex);
 		return EXIT_REFUSED;
 	}
-	printf("stored as %s: %llu bytes, SHA-256 %s verified\n", name, size,
-	    sha);
+	printf(ngettext("stored as %s: %llu byte, SHA-256 %s verified\n",
+	    "stored as %s: %llu bytes, SHA-256 %s verified\n",
+	    (unsigned long)size), name, size, sha);
 	return 0;
 }
 
@@ -123,7 +128,7 @@ upload_session(struct client *c, const char *base, const unsigned char *data,
 
 	snprintf(req, sizeof(req), "UPLOAD %s %zu %s", base, len, hex);
 	if (link_request(c, req, reply, size) == -1)
-		errx(EXIT_LOST, "%s closed the connection", c->server);
+		client_lost(c);
 	if (strcmp(reply, "OK ready") != 0)
 		return 0;
 	for (off = 0; off < len; off += n) {
@@ -135,9 +140,11 @@ upload_session(struct client *c, const char *base, const unsigned char *data,
 	if (off == len)
 		progress_show(p, len, 1);
 	link_log_data(c, off);
-	if (link_recv_reply(c, reply, size) == -1)
-		errx(EXIT_LOST, off == len ? "%s closed the connection" :
-		    "%s: upload cut", c->server);
+	if (link_recv_reply(c, reply, size) == -1) {
+		if (off == len)
+			client_lost(c);
+		errx(EXIT_LOST, _("%s: upload cut"), c->server);
+	}
 	return 1;
 }
 
@@ -176,10 +183,10 @@ upload_raw(struct client *c, const unsigned char *data, size_t len,
 	shutdown(c->fd, SHUT_WR);
 	got = link_recv_line(c, reply, size, CLIENT_REPLY_MS);
 	if (got < 0 && off < len)
-		errx(EXIT_LOST, "%s: cannot send: %s", c->server,
+		errx(EXIT_LOST, _("%s: cannot send: %s"), c->server,
 		    strerror(saved));
 	if (got < 0)
-		errx(EXIT_LOST, "%s: no reply to the upload", c->server);
+		errx(EXIT_LOST, _("%s: no reply to the upload"), c->server);
 	link_log_recv(c, reply, (size_t)got);
 }
 
@@ -193,7 +200,7 @@ cmd_upload(struct client *c, int argc, char **argv)
 	int r;
 
 	if (argc != 1)
-		errx(EXIT_USAGE, "usage: sockbin upload FILE");
+		client_usage("upload FILE");
 	data = file_read(argv[0], 0, &len, hex);
 	p.total = len;
 	p.started_ms = timefmt_mono_ms();
@@ -217,9 +224,11 @@ cmd_upload(struct client *c, int argc, char **argv)
 		if (upload_session(c, base, data, len, hex, UPLOAD_CHUNK, &p,
 		    reply, sizeof(reply)) == 1 &&
 		    (max = upload_max_frame(reply)) != 0) {
-			fprintf(stderr, "sockbin: %s takes frames of at most "
-			    "%zu bytes: sending again in frames of that size\n",
-			    c->server, max);
+			warnx(ngettext("%s takes frames of at most %zu byte: "
+			    "sending again in frames of that size",
+			    "%s takes frames of at most %zu bytes: sending "
+			    "again in frames of that size", max), c->server,
+			    max);
 			link_close(c, "frame too big");
 			link_open(c);
 			p.started_ms = timefmt_mono_ms();
@@ -245,11 +254,11 @@ file_write(const char *path, const char *text)
 
 	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd == -1 && errno == ELOOP)
-		errx(EXIT_USAGE, "%s: is a symbolic link: refused", path);
+		errx(EXIT_USAGE, _("%s: is a symbolic link: refused"), path);
 	if (fd == -1 || fstat(fd, &st) == -1)
 		err(EXIT_USAGE, "%s", path);
 	if (!S_ISREG(st.st_mode))
-		errx(EXIT_USAGE, "%s: not a regular file", path);
+		errx(EXIT_USAGE, _("%s: not a regular file"), path);
 	if (ftruncate(fd, 0) == -1 ||
 	    write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
 	    close(fd) == -1)
@@ -266,10 +275,9 @@ pingpong_answer(struct client *c, char *buf, size_t size)
 	while (have < 7) {
 		n = link_recv_some(c, buf + have, 7 - have, CLIENT_REPLY_MS);
 		if (n == -2)
-			errx(EXIT_LOST, "%s: no _code3g within %d s",
-			    c->server, CLIENT_REPLY_MS / 1000);
+			link_no_reply(c);
 		if (n <= 0)
-			errx(EXIT_LOST, "%s closed the connection", c->server);
+			client_lost(c);
 		have += (size_t)n;
 	}
 	buf[have] = '\0';
@@ -293,11 +301,11 @@ cmd_pingpong(struct client *c, int argc, char **argv)
 	int ponged;
 
 	if (argc != 2)
-		errx(EXIT_USAGE, "usage: sockbin pingpong FILE ROUNDS");
+		client_usage("pingpong FILE ROUNDS");
 	rounds = strtol(argv[1], &end, 10);
 	if (*argv[1] == '\0' || *end != '\0' || rounds < 1 || rounds > 1000000)
-		errx(EXIT_USAGE, "pingpong: ROUNDS must be 1-1000000, not "
-		    "'%s'", argv[1]);
+		errx(EXIT_USAGE, _("pingpong: ROUNDS must be 1-1000000, not "
+		    "'%s'"), argv[1]);
 	for (i = 1; i <= rounds; i++) {
 		/* Hold the file, write our part, release it. */
 		link_send(c, "_code1g", 7, NULL);
@@ -317,16 +325,16 @@ cmd_pingpong(struct client *c, int argc, char **argv)
 			return client_refused(c, answer);
 		}
 		text = (char *)file_read(argv[0], O_NOFOLLOW, &len, hex);
-		printf("round %ld: wrote '%s', got _code3g, the file says "
-		    "'%.*s'\n", i, data, (int)len, text);
+		printf(_("round %ld: wrote '%s', got _code3g, the file says "
+		    "'%.*s'\n"), i, data, (int)len, text);
 		ponged = len == 4 && memcmp(text, "pong", 4) == 0;
 		free(text);
 		/* The server answered, but not through this file. */
 		if (!ponged) {
 			link_close(c, "check failed");
-			fprintf(stderr, "sockbin: %s does not say 'pong': is it "
-			    "the server's [pingpong] file, and is another client "
-			    "using it at the same time?\n", argv[0]);
+			warnx(_("%s does not say 'pong': is it the server's "
+			    "[pingpong] file, and is another client using it at "
+			    "the same time?"), argv[0]);
 			return EXIT_REFUSED;
 		}
 	}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/i18n.h"
 #include "client/sockbin.h"
 #include "shared/utf8.h"
 
@@ -48,22 +49,24 @@ guess_proto(int service)
 }
 
 void
-guess_names(unsigned mask, char *buf, size_t size)
+guess_names(unsigned mask, int localized, char *buf, size_t size)
 {
 	int i, n = 0, total = 0;
 
 	for (i = 0; i < SVC_COUNT; i++)
 		total += (mask & SVC(i)) != 0;
-	snprintf(buf, size, "the ");
+	buf[0] = '\0';
 	for (i = 0; i < SVC_COUNT; i++) {
 		if (!(mask & SVC(i)))
 			continue;
+		/* TRANSLATORS: between the last two names of services,
+		 * "echo, mirror or upload". */
 		if (n > 0)
-			strlcat(buf, n == total - 1 ? " or " : ", ", size);
+			strlcat(buf, n < total - 1 ? ", " : localized ?
+			    _(" or ") : " or ", size);
 		strlcat(buf, guess_services[i].name, size);
 		n++;
 	}
-	strlcat(buf, " service", size);
 }
 
 /* Whether reply starts with text reversed by code point, with or without
@@ -100,21 +103,21 @@ guess_raw(const char *sent, const char *reply, const char **evidence)
 		const char	*evidence;
 	} words[] = {
 		{ "ERR unexpected input: expected _code1g", SVC_PINGPONG,
-		    "it asked for _code1g" },
-		{ "OK upload-", SVC_UPLOAD, "it stored what was sent" },
-		{ "ERR empty upload", SVC_UPLOAD, "it took an upload" },
-		{ "ERR too large", SVC_UPLOAD, "it took an upload" },
+		    N_("it asked for _code1g") },
+		{ "OK upload-", SVC_UPLOAD, N_("it stored what was sent") },
+		{ "ERR empty upload", SVC_UPLOAD, N_("it took an upload") },
+		{ "ERR too large", SVC_UPLOAD, N_("it took an upload") },
 		{ "ERR invalid UTF-8 at byte ", SVC_MIRROR,
-		    "it checked the text as a mirror does" },
+		    N_("it checked the text as a mirror does") },
 		{ "ERR NUL byte at byte ", SVC_MIRROR,
-		    "it checked the text as a mirror does" },
+		    N_("it checked the text as a mirror does") },
 	};
 	size_t i;
 	int rev = guess_reversed(sent, reply);
 
 	/* Unchanged first: an echo of any words is still an echo. */
 	if (strcmp(reply, sent) == 0 && rev != 2 && sent[0] != '\0') {
-		*evidence = "it sent the text back unchanged";
+		*evidence = N_("it sent the text back unchanged");
 		return SVC_ECHO;
 	}
 	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
@@ -124,7 +127,7 @@ guess_raw(const char *sent, const char *reply, const char **evidence)
 			return words[i].service;
 		}
 	if (rev == 1) {
-		*evidence = "it sent the text back reversed";
+		*evidence = N_("it sent the text back reversed");
 		return SVC_MIRROR;
 	}
 	return -1;

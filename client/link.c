@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client/i18n.h"
 #include "client/sockbin.h"
 #include "shared/log.h"
 #include "shared/redact.h"
@@ -136,25 +137,27 @@ link_greeting(struct client *c)
 	}
 	if (!link_wait(c->fd, POLLIN, ms)) {
 		if (c->service >= 0)
-			errx(EXIT_LOST, "%s: no greeting within %d s from the "
-			    "%s service", c->server, ms / 1000,
-			    guess_name(c->service));
+			errx(EXIT_LOST, ngettext("%s: no greeting within %d "
+			    "second from the %s service", "%s: no greeting "
+			    "within %d seconds from the %s service", ms / 1000),
+			    c->server, ms / 1000, guess_name(c->service));
 		return;
 	}
 	if ((n = recv(c->fd, &first, 1, MSG_PEEK)) <= 0)
-		errx(EXIT_LOST, "%s closed the connection at once", c->server);
+		errx(EXIT_LOST, _("%s closed the connection at once"),
+		    c->server);
 	if (first == 0) {
 		/* A frame: no text line starts with a NUL byte. */
 		if (frame_recv(&c->io, LINK_FRAME_MAX, &text, &len) !=
 		    FRAME_OK)
-			errx(EXIT_LOST, "%s: no greeting", c->server);
+			errx(EXIT_LOST, _("%s: no greeting"), c->server);
 		strlcpy(c->greeting, text, sizeof(c->greeting));
 		free(text);
 		c->proto = PROTO_SESSION;
 	} else {
 		if (link_recv_line(c, c->greeting, sizeof(c->greeting),
 		    CLIENT_REPLY_MS) < 0)
-			errx(EXIT_LOST, "%s: no greeting", c->server);
+			errx(EXIT_LOST, _("%s: no greeting"), c->server);
 		c->proto = strncmp(c->greeting, "OK sockbind ", 12) == 0 ?
 		    PROTO_AUTH : PROTO_IDENT;
 	}
@@ -180,12 +183,13 @@ link_possible(const struct client *c)
 
 /* A port passed over: runs of ports with the same reason are one. */
 static void
-link_passed(struct client *c, int port, int wrong, const char *why)
+link_passed(struct client *c, int port, int errnum, unsigned services,
+    const char *evidence)
 {
 	struct link_run *r = c->nruns ? &c->runs[c->nruns - 1] : NULL;
 
-	if (r != NULL && r->hi == port - 1 && r->wrong == wrong &&
-	    strcmp(r->why, why) == 0) {
+	if (r != NULL && r->hi == port - 1 && r->errnum == errnum &&
+	    r->services == services && r->evidence == evidence) {
 		r->hi = port;
 		return;
 	}
@@ -195,49 +199,99 @@ link_passed(struct client *c, int port, int wrong, const char *why)
 	}
 	r = &c->runs[c->nruns++];
 	r->lo = r->hi = port;
-	r->wrong = wrong;
-	strlcpy(r->why, why, sizeof(r->why));
+	r->errnum = errnum;
+	r->services = services;
+	r->evidence = evidence;
+}
+
+/* The message in the user's language (localized), or as written: the log
+ * stays English. */
+static const char * __attribute__((format_arg(2)))
+link_tr(int localized, const char *msgid)
+{
+	return localized ? gettext(msgid) : msgid;
+}
+
+/* Why the ports of r were passed over: "Connection refused", "runs the
+ * echo service (it sent the text back unchanged)". */
+static void
+link_why(const struct link_run *r, int localized, char *buf, size_t size)
+{
+	char names[96];
+
+	if (r->services == 0) {
+		strlcpy(buf, localized ? strerror(r->errnum) :
+		    strerrordesc_np(r->errnum), size);
+		return;
+	}
+	guess_names(r->services, localized, names, sizeof(names));
+	if (r->evidence != NULL)
+		snprintf(buf, size, link_tr(localized, N_("runs the %s service "
+		    "(%s)")), names, link_tr(localized, r->evidence));
+	else
+		snprintf(buf, size, link_tr(localized, N_("runs the %s "
+		    "service")), names);
+}
+
+/* "no server for echo on 127.0.0.1 ports 7000-7002 (echo needs the echo or
+ * session service): 7000-7001 Connection refused; 7002 runs the ..." */
+static void
+link_fail_line(struct client *c, int localized, const char *range,
+    char *line, size_t size)
+{
+	char ports[NET_PORTRANGELEN], need[128], why[256];
+	int i, one = c->port_min == c->port_max;
+
+	guess_names(c->need, localized, need, sizeof(need));
+	snprintf(line, size, one ? link_tr(localized, N_("no server for %s on "
+	    "%s port %s (%s needs the %s service):")) : link_tr(localized,
+	    N_("no server for %s on %s ports %s (%s needs the %s service):")),
+	    c->command, c->cfg.host, range, c->command, need);
+	for (i = 0; i < c->nruns; i++) {
+		net_port_range(c->runs[i].lo, c->runs[i].hi, ports);
+		link_why(&c->runs[i], localized, why, sizeof(why));
+		snprintf(line + strlen(line), size - strlen(line), "%s %s %s",
+		    i ? ";" : "", ports, why);
+	}
+	if (c->more_runs > 0)
+		snprintf(line + strlen(line), size - strlen(line),
+		    link_tr(localized, N_("; and %d more")), c->more_runs);
 }
 
 /* Nobody to talk to: every port's reason, in one line. */
 static void __attribute__((noreturn))
 link_fail(struct client *c)
 {
-	char range[NET_PORTRANGELEN], ports[NET_PORTRANGELEN], need[128];
-	char line[1024];
-	int i, wrong = 0;
+	char range[NET_PORTRANGELEN], need[128], line[1024], why[256];
+	unsigned wrong = 0;
+	int i;
 
 	for (i = 0; i < c->nruns; i++)
-		wrong |= c->runs[i].wrong;
+		wrong |= c->runs[i].services;
 	net_port_range(c->port_min, c->port_max, range);
 	if (c->nruns == 1 && !wrong) {
+		link_why(&c->runs[0], 0, why, sizeof(why));
 		log_event("connect_failed", "host=%s ports=%s reason=\"%s\"",
-		    c->cfg.host, range, c->runs[0].why);
-		errx(EXIT_NOSERVER, "no server on %s port%s %s: %s",
-		    c->cfg.host, c->port_min == c->port_max ? "" : "s", range,
-		    c->runs[0].why);
+		    c->cfg.host, range, why);
+		link_why(&c->runs[0], 1, why, sizeof(why));
+		errx(EXIT_NOSERVER, c->port_min == c->port_max ?
+		    _("no server on %s port %s: %s") :
+		    _("no server on %s ports %s: %s"), c->cfg.host, range, why);
 	}
-	guess_names(c->need, need, sizeof(need));
 	if (c->nruns == 1 && c->runs[0].lo == c->runs[0].hi && wrong &&
 	    c->more_runs == 0) {
+		link_why(&c->runs[0], 0, why, sizeof(why));
 		log_event("wrong_service", "server=%s reason=\"%s\"",
-		    c->server, c->runs[0].why);
-		errx(EXIT_USAGE, "%s: the server at %s %s; %s needs %s",
-		    c->command, c->server, c->runs[0].why, c->command, need);
+		    c->server, why);
+		link_why(&c->runs[0], 1, why, sizeof(why));
+		guess_names(c->need, 1, need, sizeof(need));
+		errx(EXIT_USAGE, _("%s: the server at %s %s; %s needs the %s "
+		    "service"), c->command, c->server, why, c->command, need);
 	}
-	snprintf(line, sizeof(line), "no server for %s on %s port%s %s (%s "
-	    "needs %s):", c->command, c->cfg.host,
-	    c->port_min == c->port_max ? "" : "s", range, c->command, need);
-	for (i = 0; i < c->nruns; i++) {
-		net_port_range(c->runs[i].lo, c->runs[i].hi, ports);
-		snprintf(line + strlen(line), sizeof(line) - strlen(line),
-		    "%s %s %s", i ? ";" : "", ports, c->runs[i].why);
-	}
-	if (c->more_runs > 0)
-		snprintf(line + strlen(line), sizeof(line) - strlen(line),
-		    "; and %d more", c->more_runs);
+	link_fail_line(c, 0, range, line, sizeof(line));
 	log_text("connect_failed", line, strlen(line), "host=%s ports=%s",
 	    c->cfg.host, range);
+	link_fail_line(c, 1, range, line, sizeof(line));
 	errx(wrong ? EXIT_USAGE : EXIT_NOSERVER, "%s", line);
 }
 
@@ -277,13 +331,7 @@ link_start(struct client *c)
 static void
 link_skip(struct client *c, unsigned services, const char *evidence)
 {
-	char names[96], why[sizeof(c->runs[0].why)];
-
-	guess_names(services, names, sizeof(names));
-	snprintf(why, sizeof(why), "runs %s%s%s%s", names,
-	    evidence ? " (" : "", evidence ? evidence : "",
-	    evidence ? ")" : "");
-	link_passed(c, c->port, 1, why);
+	link_passed(c, c->port, 0, services, evidence);
 	link_close(c, "wrong service");
 }
 
@@ -291,16 +339,17 @@ link_skip(struct client *c, unsigned services, const char *evidence)
 static void
 link_tell_skipped(struct client *c)
 {
-	char ports[NET_PORTRANGELEN];
+	char ports[NET_PORTRANGELEN], why[256];
 	int i;
 
 	for (i = c->told; i < c->nruns; i++) {
-		if (!c->runs[i].wrong)
+		if (c->runs[i].services == 0)
 			continue;
 		net_port_range(c->runs[i].lo, c->runs[i].hi, ports);
-		fprintf(stderr, "sockbin: %s port%s %s %s: skipped\n",
-		    c->cfg.host, c->runs[i].lo == c->runs[i].hi ? "" : "s",
-		    ports, c->runs[i].why);
+		link_why(&c->runs[i], 1, why, sizeof(why));
+		warnx(c->runs[i].lo == c->runs[i].hi ?
+		    _("%s port %s %s: skipped") : _("%s ports %s %s: skipped"),
+		    c->cfg.host, ports, why);
 	}
 	c->told = c->nruns;
 }
@@ -333,7 +382,7 @@ link_try(struct client *c, int from)
 				saved = errno;
 		freeaddrinfo(res);
 		if (c->fd == -1) {
-			link_passed(c, c->port, 0, strerror(saved));
+			link_passed(c, c->port, saved, 0, NULL);
 			continue;
 		}
 		link_start(c);
@@ -359,6 +408,14 @@ link_next(struct client *c, int service, const char *evidence)
 {
 	link_skip(c, SVC(service), evidence);
 	link_try(c, c->port + 1);
+}
+
+void
+link_no_reply(struct client *c)
+{
+	errx(EXIT_LOST, ngettext("%s: no reply within %d second",
+	    "%s: no reply within %d seconds", CLIENT_REPLY_MS / 1000),
+	    c->server, CLIENT_REPLY_MS / 1000);
 }
 
 void
@@ -411,8 +468,8 @@ void
 link_send(struct client *c, const void *buf, size_t len, const char *logtext)
 {
 	if (link_io_write(c, buf, len) == -1)
-		errx(EXIT_LOST, "%s: cannot send: %s", c->server,
-		    errno ? strerror(errno) : "timed out");
+		errx(EXIT_LOST, _("%s: cannot send: %s"), c->server,
+		    errno ? strerror(errno) : _("timed out"));
 	if (logtext != NULL)
 		link_log(c, "send", logtext, strlen(logtext));
 	else
@@ -514,15 +571,14 @@ link_request(struct client *c, const char *req, char *reply, size_t size)
 		link_send_text(c, req, logtext);
 		if ((n = link_recv_line(c, reply, size, CLIENT_REPLY_MS)) ==
 		    -2)
-			errx(EXIT_LOST, "%s: no reply within %d s", c->server,
-			    CLIENT_REPLY_MS / 1000);
+			link_no_reply(c);
 		if (n == -1)
 			return -1;
 		link_log_recv(c, reply, (size_t)n);
 		return 0;
 	}
 	if (frame_send_text(&c->io, req) != FRAME_OK)
-		errx(EXIT_LOST, "%s: cannot send", c->server);
+		errx(EXIT_LOST, _("%s: cannot send"), c->server);
 	link_log(c, "send", logtext, strlen(logtext));
 	return link_recv_reply(c, reply, size);
 }
@@ -539,14 +595,13 @@ link_recv_reply(struct client *c, char *reply, size_t size)
 	if (st == FRAME_EOF || st == FRAME_TRUNCATED)
 		return -1;
 	if (st == FRAME_TOO_BIG)
-		errx(EXIT_LOST, "%s: a reply of %u bytes, more than %d",
+		errx(EXIT_LOST, _("%s: a reply of %u bytes, more than %d"),
 		    c->server, len, LINK_FRAME_MAX);
 	if (st != FRAME_OK && errno == ETIMEDOUT)
-		errx(EXIT_LOST, "%s: no reply within %d s", c->server,
-		    CLIENT_REPLY_MS / 1000);
+		link_no_reply(c);
 	if (st != FRAME_OK)
-		errx(EXIT_LOST, "%s: connection lost: %s", c->server,
-		    errno ? strerror(errno) : "read failed");
+		errx(EXIT_LOST, _("%s: connection lost: %s"), c->server,
+		    errno ? strerror(errno) : _("read failed"));
 	strlcpy(reply, text, size);
 	link_log_recv(c, text, len);
 	explicit_bzero(text, len);	/* it may hold a token */

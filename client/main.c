@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "client/check.h"
+#include "client/i18n.h"
 #include "client/sockbin.h"
 #include "shared/log.h"
 #include "shared/net.h"
@@ -87,18 +88,21 @@ main_is_text(const struct command *cmd)
 static void
 main_check_args(const struct command *cmd, int argc, char **argv)
 {
+	char line[64];
 	const char *p;
 	int words = 0;
 
 	for (p = cmd->args; *p != '\0'; p += strcspn(p, " "),
 	    p += strspn(p, " "))
 		words++;
+	snprintf(line, sizeof(line), "%s%s%s", cmd->name, words ? " " : "",
+	    cmd->args);
 	if (argc != words)
-		errx(EXIT_USAGE, "usage: sockbin %s%s%s", cmd->name,
-		    words ? " " : "", cmd->args);
+		client_usage(line);
 	if (main_is_text(cmd) && strlen(argv[0]) > CLIENT_TEXT_MAX)
-		errx(EXIT_USAGE, "%s: TEXT is %zu bytes, at most %d", cmd->name,
-		    strlen(argv[0]), CLIENT_TEXT_MAX);
+		errx(EXIT_USAGE, ngettext("%s: TEXT is %zu byte, at most %d",
+		    "%s: TEXT is %zu bytes, at most %d", strlen(argv[0])),
+		    cmd->name, strlen(argv[0]), CLIENT_TEXT_MAX);
 	if (cmd->file_access != 0 && access(argv[0], cmd->file_access) == -1)
 		err(EXIT_USAGE, "%s", argv[0]);
 }
@@ -137,10 +141,12 @@ usage(void)
 {
 	size_t i;
 
-	printf("usage: sockbin [-hV] [-c file] [-H host[:port]] "
+	/* TRANSLATORS: the words in brackets are sockbin's own options and
+	 * arguments, as sockbin(1) names them. */
+	printf(_("usage: sockbin [-hV] [-c file] [-H host[:port]] "
 	    "[-p port|min-max] [-s service] [--password-stdin]\n"
 	    "               [--status host:port] command [args]\n"
-	    "commands:\n");
+	    "commands:\n"));
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		printf("  %s%s%s\n", commands[i].name,
 		    commands[i].args[0] ? " " : "", commands[i].args);
@@ -203,14 +209,14 @@ main_options(struct client *c, struct options *o, int argc, char **argv,
 			printf("sockbin %s\n", SOCKBIN_VERSION);
 			exit(0);
 		case ':':
-			errx(EXIT_USAGE, "option %s needs a value",
+			errx(EXIT_USAGE, _("option %s needs a value"),
 			    argv[optind - 1]);
 		default:
 			if (optopt != 0)
-				errx(EXIT_USAGE, "unknown option '-%c' (sockbin "
-				    "-h lists them)", optopt);
-			errx(EXIT_USAGE, "unknown option '%s' (sockbin -h "
-			    "lists them)", argv[optind - 1]);
+				errx(EXIT_USAGE, _("unknown option '-%c' "
+				    "(sockbin -h lists them)"), optopt);
+			errx(EXIT_USAGE, _("unknown option '%s' (sockbin -h "
+			    "lists them)"), argv[optind - 1]);
 		}
 	}
 	if (in_order)
@@ -236,7 +242,7 @@ main_take_host(struct client *c, const char *value, const char *what,
 	    e, sizeof(e)) == -1)
 		errx(EXIT_USAGE, "%s %s", what, e);
 	if (port[0] != '\0' && other_given)
-		errx(EXIT_USAGE, "%s %s gives a port, and so does %s", what,
+		errx(EXIT_USAGE, _("%s %s gives a port, and so does %s"), what,
 		    value, other);
 	strlcpy(c->cfg.host, host, sizeof(c->cfg.host));
 	if (port[0] != '\0')
@@ -267,12 +273,12 @@ main_server(struct client *c, const struct options *o)
 	}
 	if (c->cfg.port[0] != '\0' && net_parse_ports(c->cfg.port,
 	    &c->port_min, &c->port_max) == -1)
-		errx(EXIT_USAGE, "%s: '%s' is not a port (1-65535) or a range "
-		    "MIN-MAX", port_from, c->cfg.port);
+		errx(EXIT_USAGE, _("%s: '%s' is not a port (1-65535) or a "
+		    "range MIN-MAX"), port_from, c->cfg.port);
 	if (c->cfg.host[0] == '\0' && c->cfg.port[0] == '\0' &&
 	    isatty(STDIN_FILENO) && !c->password_stdin &&
 	    prompt_server(c) == -1)
-		errx(EXIT_USAGE, "no server given");
+		errx(EXIT_USAGE, _("no server given"));
 	if (c->cfg.host[0] == '\0')
 		strlcpy(c->cfg.host, FALLBACK_HOST, sizeof(c->cfg.host));
 	if (c->cfg.port[0] == '\0')
@@ -296,10 +302,10 @@ main_service(struct client *c, const struct options *o)
 	c->service = guess_find(name);
 	if (c->need & SVC(c->service))
 		return;
-	guess_names(c->need, need, sizeof(need));
-	errx(EXIT_USAGE, "%s: the server runs the %s service (%s); %s needs %s",
-	    c->command, name, o->service ? "--service" : "[server] service",
-	    c->command, need);
+	guess_names(c->need, 1, need, sizeof(need));
+	errx(EXIT_USAGE, _("%s: the server runs the %s service (%s); %s needs "
+	    "the %s service"), c->command, name, o->service ? "--service" :
+	    "[server] service", c->command, need);
 }
 
 /*
@@ -345,11 +351,12 @@ main(int argc, char *argv[])
 	size_t k;
 
 	c.fd = -1;
+	i18n_init();
 	n = main_options(&c, &o, argc, argv, 1);
 	argc -= n;
 	argv += n;
 	if (argc < 1)
-		errx(EXIT_USAGE, "no command given (sockbin -h lists them)");
+		errx(EXIT_USAGE, _("no command given (sockbin -h lists them)"));
 	/* check grades another server: options and connections its own. */
 	if (strcmp(argv[0], "check") == 0)
 		return check_main(argc, argv, o.host, o.port);
@@ -357,8 +364,8 @@ main(int argc, char *argv[])
 		if (strcmp(commands[k].name, argv[0]) == 0)
 			cmd = &commands[k];
 	if (cmd == NULL)
-		errx(EXIT_USAGE, "unknown command '%s' (sockbin -h lists them)",
-		    argv[0]);
+		errx(EXIT_USAGE, _("unknown command '%s' (sockbin -h lists "
+		    "them)"), argv[0]);
 	c.command = cmd->name;
 	c.need = cmd->need;
 	if (cmd->run == cmd_top)
@@ -377,7 +384,7 @@ main(int argc, char *argv[])
 		cmd->before(&c);
 	if (log_open(c.cfg.log, "sockbin", 1024, err_buf, sizeof(err_buf)) ==
 	    -1)
-		warnx("no client log: %s", err_buf);
+		warnx(_("no client log: %s"), err_buf);
 	link_open(&c);
 	return cmd->run(&c, argc, argv);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client/i18n.h"
 #include "client/sockbin.h"
 
 #define DEFAULT_HOST	"127.0.0.1"
@@ -57,26 +58,35 @@ prompt_host_syntax(const char *s)
 	if (inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1)
 		return NULL;
 	if (len == 0 || len > 253)
-		return "a host name is 1-253 characters";
+		return _("a host name is 1-253 characters");
 	for (i = 0; i <= len; i++) {
 		if (s[i] == '.' || s[i] == '\0') {
 			if (label == 0 || label > 63)
-				return "each part of a host name is 1-63 "
-				    "characters";
+				return _("each part of a host name is 1-63 "
+				    "characters");
 			if (s[i - 1] == '-')
-				return "a part of a host name cannot end "
-				    "with '-'";
+				return _("a part of a host name cannot end "
+				    "with '-'");
 			label = 0;
 			continue;
 		}
+		/* Latin letters: the C locale's isalnum(). */
 		if (!isalnum((unsigned char)s[i]) && s[i] != '-')
-			return "a host name has only letters, digits, '-' "
-			    "and '.'";
+			return _("a host name has only letters, digits, '-' "
+			    "and '.'");
 		if (label == 0 && s[i] == '-')
-			return "a part of a host name cannot start with '-'";
+			return _("a part of a host name cannot start with "
+			    "'-'");
 		label++;
 	}
 	return NULL;
+}
+
+static void
+prompt_bad_port(const char *answer)
+{
+	fprintf(stderr, _("'%s' will not do: a port is 1-65535, or a range "
+	    "MIN-MAX.\n"), answer);
 }
 
 /* A host as for -H: with ":PORT" (or "[ADDR]:PORT") it answers the port
@@ -85,13 +95,14 @@ static int
 prompt_host(char *host, size_t size, char *port, size_t portsize)
 {
 	struct addrinfo hints, *res;
-	char answer[300], name[300], p[64], e[700];
+	char answer[300], name[300], p[64], e[700], question[128];
 	const char *why;
 	int r, lo, hi;
 
+	snprintf(question, sizeof(question), _("Server host [%s]: "),
+	    DEFAULT_HOST);
 	for (;;) {
-		if (prompt_line("Server host [" DEFAULT_HOST "]: ", answer,
-		    sizeof(answer)) == -1)
+		if (prompt_line(question, answer, sizeof(answer)) == -1)
 			return -1;
 		prompt_trim(answer);
 		if (answer[0] == '\0')
@@ -102,18 +113,18 @@ prompt_host(char *host, size_t size, char *port, size_t portsize)
 			continue;
 		}
 		if (p[0] != '\0' && net_parse_ports(p, &lo, &hi) == -1) {
-			fprintf(stderr, "'%s' will not do: a port is 1-65535, "
-			    "or a range MIN-MAX.\n", p);
+			prompt_bad_port(p);
 			continue;
 		}
 		if ((why = prompt_host_syntax(name)) != NULL) {
-			fprintf(stderr, "'%s' will not do: %s.\n", name, why);
+			fprintf(stderr, _("'%s' will not do: %s.\n"), name,
+			    why);
 			continue;
 		}
 		memset(&hints, 0, sizeof(hints));
 		hints.ai_socktype = SOCK_STREAM;
 		if ((r = getaddrinfo(name, NULL, &hints, &res)) != 0) {
-			fprintf(stderr, "'%s' will not do: %s.\n", name,
+			fprintf(stderr, _("'%s' will not do: %s.\n"), name,
 			    gai_strerror(r));
 			continue;
 		}
@@ -128,12 +139,13 @@ prompt_host(char *host, size_t size, char *port, size_t portsize)
 static int
 prompt_port(char *port, size_t size)
 {
-	char answer[64];
+	char answer[64], question[128];
 	int lo, hi;
 
+	snprintf(question, sizeof(question), _("Server port or range [%s]: "),
+	    DEFAULT_PORTS);
 	for (;;) {
-		if (prompt_line("Server port or range [" DEFAULT_PORTS "]: ",
-		    answer, sizeof(answer)) == -1)
+		if (prompt_line(question, answer, sizeof(answer)) == -1)
 			return -1;
 		prompt_trim(answer);
 		if (answer[0] == '\0')
@@ -142,8 +154,7 @@ prompt_port(char *port, size_t size)
 			strlcpy(port, answer, size);
 			return 0;
 		}
-		fprintf(stderr, "'%s' will not do: a port is 1-65535, or a "
-		    "range MIN-MAX.\n", answer);
+		prompt_bad_port(answer);
 	}
 }
 
@@ -167,16 +178,16 @@ prompt_password(struct client *c, const char *question, char *buf,
 	if (c->password_stdin) {
 		/* Scripts: the first line of standard input, once. */
 		if (fgets(buf, (int)size, stdin) == NULL)
-			errx(EXIT_USAGE, "no password on standard input");
+			errx(EXIT_USAGE, _("no password on standard input"));
 		buf[strcspn(buf, "\r\n")] = '\0';
 		return;
 	}
 	if (!isatty(STDIN_FILENO))
-		errx(EXIT_USAGE, "no terminal to ask for the password on: use "
-		    "--password-stdin");
+		errx(EXIT_USAGE, _("no terminal to ask for the password on: "
+		    "use --password-stdin"));
 	/* End of input (^D) gives an empty answer too; no password is
 	 * empty, and an empty one must not be sent (nor count as a try). */
 	if (readpassphrase(question, buf, size, RPP_REQUIRE_TTY) == NULL ||
 	    buf[0] == '\0')
-		errx(EXIT_USAGE, "no password given");
+		errx(EXIT_USAGE, _("no password given"));
 }

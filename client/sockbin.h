@@ -73,12 +73,15 @@ enum client_service {
 			    SVC(SVC_UPLOAD))
 #define SVC_ALL		(SVC(SVC_COUNT) - 1)
 
-/* Ports passed over, with the same reason for a run of them. */
+/* Ports passed over, with the same reason for a run of them: nobody
+ * answered (errnum), or a server of other services answered (services,
+ * and the evidence, a static N_() text, or NULL: its first words). */
 #define LINK_RUNS	8
 struct link_run {
-	int	lo, hi;
-	int	wrong;			/* a server of another service */
-	char	why[160];
+	int		 lo, hi;
+	int		 errnum;
+	unsigned	 services;	/* 0: nobody answered */
+	const char	*evidence;
 };
 
 struct client {
@@ -111,14 +114,15 @@ int	client_config_load(struct client *, const char *path, int explicit,
 int	client_check_service(const char *value, char *why, size_t whylen);
 
 /* guess.c: guess_find() is the service of that name, or -1;
- * guess_names() writes "the echo or session service" for a mask;
- * guess_raw() tells a raw server from its first reply line to text whose
- * first line was sent: the service, or -1 when the reply could come from
- * any (*evidence: why, in words). */
+ * guess_names() writes "echo or session" for a mask (the word "or" in the
+ * user's language if localized, else in English); guess_raw() tells a raw server from its first reply
+ * line to text whose first line was sent: the service, or -1 when the
+ * reply could come from any (*evidence: why, in English words marked
+ * N_(), to be translated where they are shown). */
 int	 guess_find(const char *name);
 const char *guess_name(int service);
 enum link_proto guess_proto(int service);
-void	 guess_names(unsigned mask, char *buf, size_t size);
+void	 guess_names(unsigned mask, int localized, char *buf, size_t size);
 int	 guess_raw(const char *sent, const char *reply, const char **evidence);
 
 /* prompt.c: ask on a terminal; 0, or -1 at end of input. */
@@ -133,7 +137,8 @@ void	prompt_password(struct client *, const char *question, char *buf,
  * how), and goes on to the next port. Both exit with EXIT_NOSERVER, or
  * EXIT_USAGE when only servers of other services answered, naming every
  * port's reason, or EXIT_LOST; a link still open at exit logs its
- * disconnect ("client exit"). The
+ * disconnect ("client exit"). link_no_reply() exits with EXIT_LOST: no
+ * reply came within CLIENT_REPLY_MS. The
  * receiving functions return -1 when the server closed the connection
  * (link_recv_line() and link_recv_some() also -2 on a timeout), and
  * link_request()/link_recv_reply() take one reply: a frame from a session
@@ -141,6 +146,7 @@ void	prompt_password(struct client *, const char *question, char *buf,
 void	 link_open(struct client *);
 void	 link_next(struct client *, int service, const char *evidence);
 void	 link_close(struct client *, const char *reason);
+void	 link_no_reply(struct client *) __attribute__((noreturn));
 void	 link_send(struct client *, const void *buf, size_t len,
 	    const char *logtext);
 void	 link_send_line(struct client *, const char *text);
@@ -153,12 +159,16 @@ void	 link_log_recv(struct client *, const char *text, size_t len);
 void	 link_log_send(struct client *, const char *text, size_t len);
 void	 link_log_data(struct client *, size_t len);
 
-/* commands.c: client_refused() prints an ERR reply and returns
- * EXIT_REFUSED; client_check_raw() passes over a raw server whose reply
+/* commands.c: client_usage() says how a command is used ("usage: sockbin
+ * LINE") and exits with EXIT_USAGE; client_lost() says that the server of
+ * the link closed the connection and exits with EXIT_LOST;
+ * client_refused() prints an ERR reply and returns EXIT_REFUSED; client_check_raw() passes over a raw server whose reply
  * to text shows it runs a service the command cannot use (link_next()):
  * 1 when the link is now another server's, 0 when the reply will do;
  * client_first_line() copies the first line of len bytes of data into buf
  * as a string, cut to fit. */
+void	client_usage(const char *line) __attribute__((noreturn));
+void	client_lost(struct client *) __attribute__((noreturn));
 int	client_refused(struct client *, const char *reply);
 int	client_check_raw(struct client *, const char *sent, const char *reply);
 void	client_first_line(const void *data, size_t len, char *buf,

@@ -9,6 +9,7 @@
 #include "daemon/service.h"
 #include "daemon/status.h"
 #include "daemon/store.h"
+#include "shared/lang.h"
 #include "shared/log.h"
 #include "shared/proxyproto.h"
 
@@ -74,6 +75,7 @@ const struct conf_key config_keys[] = {
 	S("proxy_from", "", proxy_from, cidr_list_check),
 	CONF_BOOL_KEY("server", "status_clients", "false", struct config,
 	    status_clients),
+	S("language", "en", language, lang_check),
 	I("pool", "start", "4", 1, CONFIG_WORKERS_MAX, start),
 	I("pool", "min_spare", "2", 0, CONFIG_WORKERS_MAX, min_spare),
 	I("pool", "max_spare", "8", 1, CONFIG_WORKERS_MAX, max_spare),
@@ -185,6 +187,7 @@ config_load(const char *path, struct config *cfg, char *err, size_t errlen)
 	}
 	/* Checked by the key's own check: cannot fail here. */
 	cfg->proxy_versions = config_proxy_versions(cfg->proxy_protocol);
+	cfg->lang = lang_find(cfg->language);
 	if (cidr_list_parse(cfg->proxy_from, &cfg->proxy_nets, why,
 	    sizeof(why)) == -1) {
 		snprintf(err, errlen, "%s: [server] proxy_from: %s", path, why);

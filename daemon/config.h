@@ -38,6 +38,8 @@ struct config {
 	int	proxy_versions;		/* PROXYPROTO_V1|V2 bits; 0: off */
 	struct cidr_list proxy_nets;	/* proxy_from, parsed */
 	int	status_clients;		/* client addresses in STATUS etc. */
+	char	language[4];		/* en, ru, uk: words to people */
+	int	lang;			/* language, as a LANG_* */
 	/* [pool] */
 	int	start;
 	int	min_spare;

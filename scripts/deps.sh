@@ -6,7 +6,8 @@ set -eu
 
 packages="gcc make pkg-config libbsd-dev libiniparser-dev libcriterion-dev
 libsodium-dev libsqlite3-dev libpq-dev libsystemd-dev python3 netcat-openbsd
-systemd groff-base mandoc strace libmicrohttpd-dev"
+systemd groff-base mandoc strace libmicrohttpd-dev gettext"
+# gettext: xgettext, msgfmt and msgmerge for the client's catalogues (po/).
 # tests/integration/test_haproxy.c: a load balancer in front of two daemons.
 packages="$packages haproxy"
 # The store's tests on PostgreSQL start a throwaway cluster (tests/pg/).

@@ -4,7 +4,8 @@
  * A known address is greeted by the name stored for it; an unknown one is
  * asked for a name, which is stored for that address. The store is shared by
  * every worker and survives restarts (store.c). The raw service speaks
- * lines; the session service reaches the same store with IDENTIFY.
+ * lines, in the language of [server] language (shared/lang.c); the session
+ * service reaches the same store with IDENTIFY, in English.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "daemon/service.h"
 #include "daemon/services/ident.h"
 #include "daemon/store.h"
+#include "shared/lang.h"
 #include "shared/log.h"
 #include "shared/utf8.h"
 
@@ -72,21 +74,22 @@ ident_serve(struct conn *c, const struct config *cfg)
 	const char *why;
 	struct store *st;
 	ssize_t n;
-	int r, tries;
+	int r, tries, lang = cfg->lang;
 
 	if ((st = store_get(cfg)) == NULL ||
 	    (r = store_ident_get(st, c->host, name)) == -1) {
 		log_warnx("ident: %s", store_error());
-		conn_say(c, "Sorry, the name store is not available.\n");
+		conn_say(c, lang_say(lang, LANG_NO_STORE));
 		return;
 	}
 	if (r == 1) {
 		log_event("ident", "client=%s result=known", c->peer);
-		snprintf(reply, sizeof(reply), "Hello again, %s!\n", name);
+		snprintf(reply, sizeof(reply), lang_say(lang, LANG_KNOWN),
+		    name);
 		conn_say(c, reply);
 		return;
 	}
-	snprintf(reply, sizeof(reply), "Hello, %s! What is your name?\n",
+	snprintf(reply, sizeof(reply), lang_say(lang, LANG_GREETING),
 	    c->host);
 	if (conn_say(c, reply) == -1)
 		return;
@@ -104,8 +107,8 @@ ident_serve(struct conn *c, const struct config *cfg)
 		    sizeof(name), &why) == 0)
 			break;
 		snprintf(reply, sizeof(reply), tries < IDENT_TRIES ?
-		    "Sorry, %s. What is your name?\n" : "Sorry, %s. Goodbye.\n",
-		    why);
+		    lang_say(lang, LANG_RETRY) : lang_say(lang, LANG_GOODBYE),
+		    lang_say(lang, why));
 		if (conn_say(c, reply) == -1)
 			return;
 	}
@@ -115,11 +118,11 @@ ident_serve(struct conn *c, const struct config *cfg)
 	}
 	if (store_ident_set(st, c->host, name) == -1) {
 		log_warnx("ident: %s", store_error());
-		conn_say(c, "Sorry, your name could not be stored.\n");
+		conn_say(c, lang_say(lang, LANG_NOT_STORED));
 		return;
 	}
 	log_text("ident", name, strlen(name), "client=%s result=stored",
 	    c->peer);
-	snprintf(reply, sizeof(reply), "Nice to meet you, %s!\n", name);
+	snprintf(reply, sizeof(reply), lang_say(lang, LANG_STORED), name);
 	conn_say(c, reply);
 }

@@ -14,6 +14,10 @@ from opslib import (BUILD, ROOT, SOCKBIND, TempDir, config_defaults,
 
 MANPAGES = sorted(f for f in os.listdir(os.path.join(ROOT, "docs"))
                   if re.search(r"\.[1-8]$", f))
+# The client's message catalogues (po/LANG.po).
+LANGUAGES = sorted(f[:-len(".po")]
+                   for f in os.listdir(os.path.join(ROOT, "po"))
+                   if f.endswith(".po"))
 INSTANCES = sorted(os.listdir(os.path.join(ROOT, "etc", "instances")))
 CONFIGS = ["usr/local/etc/sockbind/" + f
            for f in ["sockbind.ini", "sockbin.ini"] + INSTANCES] + \
@@ -31,6 +35,8 @@ EXPECTED = sorted(
        for f in ["sockbind.ini", "sockbin.ini"] + INSTANCES]
     + ["usr/local/share/man/man%s/%s" % (f.rsplit(".", 1)[1], f)
        for f in MANPAGES]
+    + ["usr/local/share/locale/%s/LC_MESSAGES/sockbin.mo" % lang
+       for lang in LANGUAGES]
     + CONFIGS)
 # The keys whose files sockbind.service's directories hold.
 PATH_KEYS = [("server", "port_file"), ("server", "pidfile"),
@@ -78,6 +84,15 @@ class Install(unittest.TestCase):
             for f in EXPECTED:
                 mode = os.stat(os.path.join(dest, f)).st_mode & 0o7777
                 self.assertIn(mode, (0o644, 0o755), f)
+            # The catalogues are the ones the build compiled from po/.
+            self.assertEqual(LANGUAGES, ["ru", "uk"])
+            for lang in LANGUAGES:
+                mo = "%s/LC_MESSAGES/sockbin.mo" % lang
+                with open(os.path.join(dest, "usr/local/share/locale",
+                                       mo), "rb") as got, \
+                        open(os.path.join(ROOT, BUILD, "locale", mo),
+                             "rb") as built:
+                    self.assertEqual(got.read(), built.read(), mo)
 
             # A second install keeps an edited configuration.
             conf = os.path.join(dest, "usr/local/etc/sockbind/sockbind.ini")
@@ -256,13 +271,14 @@ class Install(unittest.TestCase):
                 ["/usr/sbin/sockbind -c /etc/sockbind/sockbind.ini"])
 
     def test_install_does_not_rebuild_for_other_paths(self):
-        """The programs' configuration path is compiled in: make install
+        """The programs' configuration path (and the client's catalogues')
+        is compiled in: make install
         for another one stops, names the build to run, and neither
         rebuilds nor installs anything."""
         paths = os.path.join(ROOT, BUILD, "paths")
         with open(paths) as f:
-            built_for = f.read().strip()
-        other = "/etc" if built_for != "/etc" else "/usr/local/etc"
+            built_for = f.read().strip()    # SYSCONFDIR LOCALEDIR
+        other = "/etc" if built_for.split()[0] != "/etc" else "/usr/local/etc"
         prefix = "/usr" if other == "/etc" else "/usr/local"
         programs = [os.path.join(ROOT, BUILD, p)
                     for p in ("sockbind", "sockbin")]
@@ -271,8 +287,9 @@ class Install(unittest.TestCase):
             status, out = make("install", "DESTDIR=" + dest,
                                "PREFIX=" + prefix)
             self.assertNotEqual(status, 0, out)
-            self.assertIn("built with its configuration in %s, not %s"
-                          % (built_for, other), out)
+            self.assertIn("built with its configuration and catalogues "
+                          "in %s, not %s %s/share/locale"
+                          % (built_for, other, prefix), out)
             self.assertIn("make PREFIX=%s, then make install" % prefix, out)
             self.assertEqual(files_under(dest), [])
         self.assertEqual([os.stat(p).st_mtime_ns for p in programs], before)
