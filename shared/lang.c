@@ -32,16 +32,16 @@ static const char *const lang_table[][LANG_COUNT] = {
 	    "Вибачте, сховище імен зараз недоступне.\n" },
 	{ LANG_NOT_STORED,
 	    "Извините, не удалось сохранить ваше имя.\n",
-	    "Вибачте, не вдалося зберегти ваше ім’я.\n" },
+	    "Вибачте, не вдалося зберегти ваше ім'я.\n" },
 	{ "the name is empty",
 	    "имя пустое",
-	    "ім’я порожнє" },
+	    "ім'я порожнє" },
 	{ "the name holds a NUL byte",
 	    "в имени есть байт NUL",
 	    "в імені є байт NUL" },
 	{ "the name is not valid UTF-8",
 	    "имя не является корректным UTF-8",
-	    "ім’я не є коректним UTF-8" },
+	    "ім'я не є коректним UTF-8" },
 	{ "the name holds a control character",
 	    "в имени есть управляющий символ",
 	    "в імені є керівний символ" },
@@ -50,7 +50,7 @@ static const char *const lang_table[][LANG_COUNT] = {
 	    "в імені є невидимий символ" },
 	{ "the name is longer than 64 characters",
 	    "имя длиннее 64 символов",
-	    "ім’я довше за 64 символи" },
+	    "ім'я довше за 64 символи" },
 };
 #define LANG_ROWS	(sizeof(lang_table) / sizeof(lang_table[0]))
 

@@ -32,12 +32,14 @@ failure_delay_ms = 0
 
 
 class Terminal:
-    """sockbin on a pseudo-terminal: expect() what it writes, send() keys."""
+    """sockbin on a pseudo-terminal: expect() what it writes, send() keys;
+    env: more environment variables for it."""
 
-    def __init__(self, args, home):
+    def __init__(self, args, home, env=None):
         self.pid, self.fd = pty.fork()
         if self.pid == 0:
             os.environ["HOME"] = home
+            os.environ.update(env or {})
             os.execv(os.environ["SOCKBIN_BIN"], ["sockbin"] + args)
         self.seen = b""
         self.all = b""      # everything it wrote, kept by expect()
