@@ -251,11 +251,12 @@ INSTANCES := $(wildcard etc/instances/*.ini)
 SUBST = sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' \
             -e 's|/usr/local/bin/|$(BINDIR)/|g' \
             -e 's|/usr/local/etc/sockbind|$(SYSCONFDIR)/sockbind|g' \
+            -e 's|/usr/local/share/locale|$(LOCALEDIR)|g' \
             -e 's|/usr/local/lib/systemd/system|$(UNITDIR)|g' \
             -e 's|/etc/firewalld/services|$(FIREWALLDDIR)|g' \
             -e 's|/usr/local/share/sockbin|$(DATADIR)/sockbin|g'
 DIST_DIRS = $(BINDIR) $(SBINDIR) $(SYSCONFDIR) $(UNITDIR) $(FIREWALLDDIR) \
-            $(DATADIR)
+            $(DATADIR) $(LOCALEDIR)
 # The Python client: sockbin.py under DATADIR/sockbin, run by sockbin-py.
 DIST_PY   := $(DIST)/sockbin.py $(DIST)/sockbin-py
 # conf FILE DEST: install unless DEST exists; unconf FILE DEST: remove DEST
