@@ -21,6 +21,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from test_client_prompts import DAEMON_CONFIG as PROMPTS_CONFIG  # noqa: E402
 from test_client_prompts import Terminal  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -29,24 +30,18 @@ LANGS = ("ru", "uk")
 # The plural form (0, 1, 2) Russian and Ukrainian take for each count.
 FORMS = {1: 0, 2: 1, 5: 2, 11: 2, 21: 0}
 
-DAEMON_CONFIG = """\
-[server]
-listen = 127.0.0.1
-port_min = {lo}
-port_max = {hi}
-service = {service}
-language = {language}
-port_file = {dir}/port
-pidfile = {dir}/pid
-[log]
-path = {dir}/sockbind.log
-[store]
-path = {dir}/sockbind.db
-[upload]
-dir = {dir}/uploads
-[auth]
-failure_delay_ms = 0
-"""
+
+def daemon_config(dir, lo, hi, service, language):
+    """test_client_prompts' daemon configuration with another port range,
+    service and [server] language, and an upload directory."""
+    text = PROMPTS_CONFIG.format(dir=dir)
+    for old, new in (("port_min = 22450", "port_min = %d" % lo),
+                     ("port_max = 22459", "port_max = %d" % hi),
+                     ("service = session", "service = %s\nlanguage = %s"
+                      % (service, language))):
+        assert old in text, old
+        text = text.replace(old, new)
+    return text + "[upload]\ndir = %s/uploads\n" % dir
 
 
 def localedir():
@@ -102,8 +97,7 @@ class Daemon:
         self.dir = tempfile.mkdtemp(prefix="sockbin-i18n.")
         config = os.path.join(self.dir, "sockbind.ini")
         with open(config, "w", encoding="utf-8") as f:
-            f.write(DAEMON_CONFIG.format(dir=self.dir, lo=lo, hi=hi,
-                                         service=service, language=language))
+            f.write(daemon_config(self.dir, lo, hi, service, language))
         os.mkdir(os.path.join(self.dir, "uploads"))
         self.proc = subprocess.Popen(
             [os.environ["SOCKBIND_BIN"], "-c", config],
