@@ -56,6 +56,8 @@ LINGUAS   := ru uk
 MSGFMT    ?= msgfmt
 XGETTEXT  ?= xgettext
 MSGMERGE  ?= msgmerge
+# The shared code whose messages the client shows (shared/i18n.h).
+I18N_SHARED := shared/conf.c shared/net.c
 MO        := $(patsubst %,$(BUILD)/locale/%/LC_MESSAGES/sockbin.mo,$(LINGUAS))
 XGETTEXT_FLAGS := -k_ -kN_ -kngettext:1,2 --from-code=UTF-8 \
                   --add-comments=TRANSLATORS: --add-location=file \
@@ -126,7 +128,8 @@ $(BUILD)/locale/%/LC_MESSAGES/sockbin.mo: po/%.po
 POT ?= po/sockbin.pot
 .PHONY: po pot
 pot:
-	$(XGETTEXT) $(XGETTEXT_FLAGS) -o $(POT) $(sort $(wildcard client/*.c))
+	$(XGETTEXT) $(XGETTEXT_FLAGS) -o $(POT) $(sort $(wildcard client/*.c)) \
+	    $(I18N_SHARED)
 po: pot
 	@set -e; for l in $(LINGUAS); do \
 	    echo "$(MSGMERGE) -U po/$$l.po po/sockbin.pot"; \

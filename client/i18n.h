@@ -5,17 +5,15 @@
  * printed; ngettext() picks the form for a count (Russian and Ukrainian
  * have three). The catalogues are po/LANG.po, compiled into
  * LOCALEDIR/LANG/LC_MESSAGES/sockbin.mo; `make po` takes the marked
- * messages out of the client's sources into po/sockbin.pot.
+ * messages out of the client's sources (and the few of shared/ it shows)
+ * into po/sockbin.pot.
  */
 #ifndef SOCKBIN_I18N_H
 #define SOCKBIN_I18N_H
 
 #include <libintl.h>
 
-#define I18N_DOMAIN	"sockbin"
-
-#define _(s)		gettext(s)
-#define N_(s)		(s)
+#include "shared/i18n.h"	/* I18N_DOMAIN, _(), N_() */
 
 /*
  * i18n_init: the language from the environment (LANGUAGE, LC_ALL,

@@ -14,6 +14,7 @@
 #include <iniparser/iniparser.h>
 
 #include "shared/conf.h"
+#include "shared/i18n.h"
 #include "shared/utf8.h"
 
 /* The longest line iniparser reads, without its LF (its ASCIILINESZ is
@@ -72,13 +73,13 @@ conf_set(const struct conf_key *k, const char *value, void *dst, char *why,
 		errno = 0;
 		n = strtoll(value, &end, 10);
 		if (*value == '\0' || *end != '\0' || errno == ERANGE) {
-			snprintf(why, whylen, "'%s' is not a whole number",
+			snprintf(why, whylen, _("'%s' is not a whole number"),
 			    value);
 			return -1;
 		}
 		if (n < k->min || n > k->max) {
-			snprintf(why, whylen, "%lld is out of range %lld..%lld",
-			    n, k->min, k->max);
+			snprintf(why, whylen, _("%lld is out of range "
+			    "%lld..%lld"), n, k->min, k->max);
 			return -1;
 		}
 		*(int *)field = (int)n;
@@ -92,7 +93,7 @@ conf_set(const struct conf_key *k, const char *value, void *dst, char *why,
 		    !strcmp(value, "0"))
 			*(int *)field = 0;
 		else {
-			snprintf(why, whylen, "'%s' is not true or false",
+			snprintf(why, whylen, _("'%s' is not true or false"),
 			    value);
 			return -1;
 		}
@@ -106,7 +107,7 @@ conf_set(const struct conf_key *k, const char *value, void *dst, char *why,
 			if (base_dir[0] != '\0')
 				strlcpy(cwd, base_dir, sizeof(cwd));
 			else if (getcwd(cwd, sizeof(cwd)) == NULL) {
-				snprintf(why, whylen, "relative path: %s",
+				snprintf(why, whylen, _("relative path: %s"),
 				    strerror(errno));
 				return -1;
 			}
@@ -121,7 +122,7 @@ conf_set(const struct conf_key *k, const char *value, void *dst, char *why,
 	}
 	return -1;
 toolong:
-	snprintf(why, whylen, "longer than %zu bytes", k->size - 1);
+	snprintf(why, whylen, _("longer than %zu bytes"), k->size - 1);
 	return -1;
 }
 
@@ -130,7 +131,7 @@ conf_check_utf8(const char *value, char *why, size_t whylen)
 {
 	if (utf8_valid((const unsigned char *)value, strlen(value)))
 		return 0;
-	snprintf(why, whylen, "not valid UTF-8");
+	snprintf(why, whylen, _("not valid UTF-8"));
 	return -1;
 }
 
@@ -177,15 +178,15 @@ conf_check_names(dictionary *d, const char *path, const struct conf_key *keys,
 	 * ask for it, so it would be silently ignored. */
 	for (i = 0; i < d->size; i++) {
 		if (d->key[i] != NULL && d->key[i][0] == ':') {
-			snprintf(err, errlen, "%s: %s: key outside any section",
-			    path, d->key[i] + 1);
+			snprintf(err, errlen, _("%s: %s: key outside any "
+			    "section"), path, d->key[i] + 1);
 			return -1;
 		}
 	}
 	for (i = 0; i < iniparser_getnsec(d); i++) {
 		sec = iniparser_getsecname(d, i);
 		if (conf_find(keys, nkeys, sec, NULL) == NULL) {
-			snprintf(err, errlen, "%s: [%s]: unknown section",
+			snprintf(err, errlen, _("%s: [%s]: unknown section"),
 			    path, sec);
 			return -1;
 		}
@@ -200,7 +201,8 @@ conf_check_names(dictionary *d, const char *path, const struct conf_key *keys,
 			key = strchr(names[j], ':') + 1;
 			if (conf_find(keys, nkeys, sec, key) == NULL) {
 				snprintf(err, errlen,
-				    "%s: [%s] %s: unknown key", path, sec, key);
+				    _("%s: [%s] %s: unknown key"), path, sec,
+				    key);
 				free(names);
 				return -1;
 			}
@@ -247,16 +249,16 @@ conf_check_lines(FILE *fp, const char *path, char *err, size_t errlen)
 	while (r == 0 && (got = getline(&line, &cap, fp)) != -1) {
 		lineno++;
 		if (lineno == 1 && strncmp(line, "\xef\xbb\xbf", 3) == 0) {
-			snprintf(err, errlen, "%s: line 1: starts with a byte "
-			    "order mark: save the file as UTF-8 without one",
-			    path);
+			snprintf(err, errlen, _("%s: line 1: starts with a "
+			    "byte order mark: save the file as UTF-8 without "
+			    "one"), path);
 			r = -1;
 			break;
 		}
 		if ((size_t)got > CONF_LINE_MAX + 1 || ((size_t)got ==
 		    CONF_LINE_MAX + 1 && line[got - 1] != '\n')) {
-			snprintf(err, errlen, "%s: line %ld: longer than %d "
-			    "bytes", path, lineno, CONF_LINE_MAX);
+			snprintf(err, errlen, _("%s: line %ld: longer than %d "
+			    "bytes"), path, lineno, CONF_LINE_MAX);
 			r = -1;
 			break;
 		}
@@ -284,8 +286,8 @@ conf_check_lines(FILE *fp, const char *path, char *err, size_t errlen)
 		for (i = 0; i < n && strcmp(seen[i].name, name) != 0; i++)
 			;
 		if (i < n) {
-			snprintf(err, errlen, "%s: line %ld: [%s] %s: given "
-			    "twice (first on line %ld)", path, lineno, sec,
+			snprintf(err, errlen, _("%s: line %ld: [%s] %s: given "
+			    "twice (first on line %ld)"), path, lineno, sec,
 			    strchr(name, ':') + 1, seen[i].line);
 			r = -1;
 		} else if ((p = realloc(seen, (n + 1) * sizeof(*seen))) ==
@@ -319,10 +321,10 @@ conf_syntax_error(const char *path, char *err, size_t errlen)
 			line = strtol(open + 1, NULL, 10);
 	}
 	if (text != NULL && line > 0)
-		snprintf(err, errlen, "%s: line %ld: syntax error: %s", path,
-		    line, text);
+		snprintf(err, errlen, _("%s: line %ld: syntax error: %s"),
+		    path, line, text);
 	else
-		snprintf(err, errlen, "%s: cannot parse", path);
+		snprintf(err, errlen, _("%s: cannot parse"), path);
 }
 
 static int

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shared/i18n.h"
 #include "shared/net.h"
 
 int
@@ -131,21 +132,22 @@ net_split_host_port(const char *s, char *host, size_t hostlen, char *port,
 
 	if (s[0] == '[') {
 		if ((rb = strchr(s, ']')) == NULL) {
-			snprintf(err, errlen, "'%s': no ']' after the address",
-			    s);
+			snprintf(err, errlen, _("'%s': no ']' after the "
+			    "address"), s);
 			return -1;
 		}
 		len = (size_t)(rb - s - 1);
 		s++;
 		rest = rb + 1;
 		if (*rest != '\0' && *rest != ':') {
-			snprintf(err, errlen, "'%s': after ']' only :PORT may "
-			    "follow", orig);
+			snprintf(err, errlen, _("'%s': after ']' only :PORT "
+			    "may follow"), orig);
 			return -1;
 		}
 		rest += *rest == ':';
 		if (*rest == '\0' && rb[1] == ':') {
-			snprintf(err, errlen, "'%s': no port after ':'", orig);
+			snprintf(err, errlen, _("'%s': no port after ':'"),
+			    orig);
 			return -1;
 		}
 	} else if ((colon = strchr(s, ':')) != NULL &&
@@ -154,18 +156,19 @@ net_split_host_port(const char *s, char *host, size_t hostlen, char *port,
 		len = (size_t)(colon - s);
 		rest = colon + 1;
 		if (*rest == '\0') {
-			snprintf(err, errlen, "'%s': no port after ':'", orig);
+			snprintf(err, errlen, _("'%s': no port after ':'"),
+			    orig);
 			return -1;
 		}
 	} else
 		len = strlen(s);
 	if (len == 0) {
-		snprintf(err, errlen, "'%s': no host", orig);
+		snprintf(err, errlen, _("'%s': no host"), orig);
 		return -1;
 	}
 	if (net_copy(host, hostlen, s, len) == -1 ||
 	    net_copy(port, portlen, rest, strlen(rest)) == -1) {
-		snprintf(err, errlen, "'%s': too long", orig);
+		snprintf(err, errlen, _("'%s': too long"), orig);
 		return -1;
 	}
 	return 0;

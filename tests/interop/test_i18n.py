@@ -212,6 +212,25 @@ class ClientLanguage(unittest.TestCase):
                 t.expect(noserver)
                 self.assertEqual(t.status(), 3)
 
+    def test_configuration_errors(self):
+        # The shared configuration loader's words: translated for the
+        # client, English for the daemon, whatever LANGUAGE says.
+        bad = os.path.join(self.home, "bad.ini")
+        with open(bad, "w") as f:
+            f.write("[client]\ninterval = 0\n")
+        p = run_client("ru", "-c", bad, "status")
+        self.assertEqual(p.returncode, 2)
+        self.assertEqual(p.stderr, "sockbin: %s: [client] interval: 0 вне "
+                         "диапазона 1..3600\n" % bad)
+        with open(bad, "w") as f:
+            f.write("[pool]\nstart = 0\n")
+        env = dict(os.environ, **lang_env("ru"))
+        p = subprocess.run([os.environ["SOCKBIND_BIN"], "-n", "-c", bad],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, env=env)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("[pool] start: 0 is out of range 1..", p.stdout)
+
     def test_english_otherwise(self):
         # No LANGUAGE, or the C locale (where glibc ignores LANGUAGE).
         p = run_client(None, "frob")
