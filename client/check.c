@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "client/check.h"
+#include "client/i18n.h"
 #include "client/sockbin.h"
 #include "shared/timefmt.h"
 
@@ -31,15 +32,15 @@
 static void __attribute__((noreturn))
 check_usage(int status)
 {
-	fprintf(status ? stderr : stdout,
-	    "usage: sockbin check SERVICE [-H host] [-p port|min-max] "
+	fputs(_("usage: sockbin check SERVICE [-H host] [-p port|min-max] "
 	    "[--signature TEXT]\n"
 	    "       [--keep-case] [--delay-ms N] [--exchange-file PATH] "
 	    "[--upload-dir DIR]\n"
 	    "       [--name NAME] [--max-frame N] [--timeout-ms N] "
 	    "[--json FILE]\n"
 	    "       [--junit FILE] [--html FILE] [--list] [case ...]\n"
-	    "SERVICE: echo, mirror, pingpong, upload, ident, auth, session\n");
+	    "SERVICE: echo, mirror, pingpong, upload, ident, auth, session\n"),
+	    status ? stderr : stdout);
 	exit(status);
 }
 
@@ -52,8 +53,8 @@ check_number(const char *opt, const char *s, long lo, long hi)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
-		errx(EXIT_USAGE, "%s %s: not a number from %ld to %ld", opt, s,
-		    lo, hi);
+		errx(EXIT_USAGE, _("%s %s: not a number from %ld to %ld"), opt,
+		    s, lo, hi);
 	return v;
 }
 
@@ -91,8 +92,8 @@ check_select(const struct check_case *cases, const char *service,
 	}
 	for (a = 0; a < nargs; a++)
 		if (!used[a])
-			errx(EXIT_USAGE, "%s: no such case of %s (sockbin "
-			    "check %s --list)", args[a], service, service);
+			errx(EXIT_USAGE, _("%s: no such case of %s (sockbin "
+			    "check %s --list)"), args[a], service, service);
 	free(used);
 	return n;
 }
@@ -152,7 +153,7 @@ check_find_port(struct check_run *r, const struct check_options *o)
 	free(probe.ev);
 	r->cur = NULL;
 	if (port > o->port_max)
-		errx(EXIT_NOSERVER, "no server on %s ports %s", o->host,
+		errx(EXIT_NOSERVER, _("no server on %s ports %s"), o->host,
 		    net_port_range(o->port_min, o->port_max, range));
 }
 
@@ -168,9 +169,11 @@ check_print(const struct check_result *res)
 		goto out;
 	printf("%-14s %-8s %s\n", "", "", res->reason ? res->reason : "");
 	if (res->expected != NULL)
-		printf("%-14s %-8s expected: \"%s\"\n", "", "", res->expected);
+		printf(_("%-14s %-8s expected: \"%s\"\n"), "", "",
+		    res->expected);
 	if (res->received != NULL)
-		printf("%-14s %-8s received: \"%s\"\n", "", "", res->received);
+		printf(_("%-14s %-8s received: \"%s\"\n"), "", "",
+		    res->received);
 out:
 	fflush(stdout);
 }
@@ -305,14 +308,15 @@ check_main(int argc, char **argv, const char *host, const char *port)
 		case 'h':
 			check_usage(0);
 		case ':':
-			errx(EXIT_USAGE, "check: option %s needs a value",
+			errx(EXIT_USAGE, _("check: option %s needs a value"),
 			    argv[optind - 1]);
 		default:
 			if (optopt != 0)
-				errx(EXIT_USAGE, "check: unknown option '-%c' "
-				    "(sockbin check -h lists them)", optopt);
-			errx(EXIT_USAGE, "check: unknown option '%s' (sockbin "
-			    "check -h lists them)", argv[optind - 1]);
+				errx(EXIT_USAGE, _("check: unknown option "
+				    "'-%c' (sockbin check -h lists them)"),
+				    optopt);
+			errx(EXIT_USAGE, _("check: unknown option '%s' "
+			    "(sockbin check -h lists them)"), argv[optind - 1]);
 		}
 	}
 	argc -= optind;
@@ -321,21 +325,22 @@ check_main(int argc, char **argv, const char *host, const char *port)
 		check_usage(EXIT_USAGE);
 	o.service = argv[0];
 	if ((cases = check_service_cases(o.service)) == NULL)
-		errx(EXIT_USAGE, "check: unknown service '%s' (echo, mirror, "
-		    "pingpong, upload, ident, auth, session)", o.service);
+		errx(EXIT_USAGE, _("check: unknown service '%s' (echo, mirror, "
+		    "pingpong, upload, ident, auth, session)"), o.service);
 	if (net_split_host_port(o.host, hostbuf, sizeof(hostbuf), portbuf,
 	    sizeof(portbuf), errbuf, sizeof(errbuf)) == -1)
 		errx(EXIT_USAGE, "-H %s", errbuf);
 	if (portbuf[0] != '\0' && port != NULL)
-		errx(EXIT_USAGE, "-H %s gives a port, and so does -p", o.host);
+		errx(EXIT_USAGE, _("-H %s gives a port, and so does -p"),
+		    o.host);
 	o.host = hostbuf;
 	if (portbuf[0] != '\0')
 		port = portbuf;
 	if (port == NULL)
 		port = CHECK_DEFAULT_PORTS;
 	if (net_parse_ports(port, &o.port_min, &o.port_max) == -1)
-		errx(EXIT_USAGE, "-p %s: not a port (1-65535) or a range "
-		    "MIN-MAX", port);
+		errx(EXIT_USAGE, _("-p %s: not a port (1-65535) or a range "
+		    "MIN-MAX"), port);
 	for (i = 0; cases[i].id != NULL; i++)
 		;
 	if ((sel = calloc(i + 1, sizeof(*sel))) == NULL)
@@ -348,14 +353,15 @@ check_main(int argc, char **argv, const char *host, const char *port)
 		return 0;
 	}
 	if (sodium_init() == -1)
-		errx(EXIT_LOST, "libsodium does not initialize");
+		errx(EXIT_LOST, _("libsodium does not initialize"));
 	signal(SIGPIPE, SIG_IGN);
 
 	memset(&r, 0, sizeof(r));
 	r.opt = &o;
 	check_find_port(&r, &o);
-	printf("sockbin check %s %s: %zu case%s\n", o.service, r.server, nsel,
-	    nsel == 1 ? "" : "s");
+	printf(ngettext("sockbin check %s %s: %zu case\n",
+	    "sockbin check %s %s: %zu cases\n", nsel), o.service, r.server,
+	    nsel);
 	if ((res = calloc(nsel + 1, sizeof(*res))) == NULL)
 		err(EXIT_LOST, "calloc");
 	t0 = timefmt_mono_ms();
@@ -370,8 +376,8 @@ check_main(int argc, char **argv, const char *host, const char *port)
 	reports[1].path = o.junit;
 	reports[2].path = o.html;
 	if (r.concurrency[0] != '\0')
-		printf("concurrency: %s (%s)\n", r.concurrency, r.timing);
-	printf("%zu passed, %zu failed, %zu skipped\n", passed, failed,
+		printf(_("concurrency: %s (%s)\n"), r.concurrency, r.timing);
+	printf(_("%zu passed, %zu failed, %zu skipped\n"), passed, failed,
 	    skipped);
 	fflush(stdout);
 	for (i = 0; i < sizeof(reports) / sizeof(reports[0]); i++)

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client/i18n.h"
 #include "client/sockbin.h"
 #include "shared/timefmt.h"
 
@@ -95,12 +96,12 @@ top_get(const char *host, const char *port, const char *path, char **body,
 	buf[got] = '\0';
 	if (sscanf(buf, "HTTP/1.%*d %d", &code) != 1 ||
 	    (start = strstr(buf, "\r\n\r\n")) == NULL) {
-		snprintf(err, errlen, "no HTTP reply%s",
-		    got == 0 ? " (nothing came)" : "");
+		snprintf(err, errlen, "%s", got == 0 ?
+		    _("no HTTP reply (nothing came)") : _("no HTTP reply"));
 		return -1;
 	}
 	if ((*body = strdup(start + 4)) == NULL)
-		errx(EXIT_LOST, "top: out of memory");
+		errx(EXIT_LOST, _("top: out of memory"));
 	return code;
 }
 
@@ -173,22 +174,22 @@ top_draw(const char *doc, int clear)
 	if (clear)
 		fputs("\033[H\033[2J", stdout);
 	top_duration(top_num(doc, end, "uptime_seconds"), up, sizeof(up));
-	printf("sockbind %s  %s on port %.0f  up %s  stress %s%s\n",
+	printf(_("sockbind %s  %s on port %.0f  up %s  stress %s%s\n"),
 	    top_str(doc, end, "version", version, sizeof(version)),
 	    top_str(doc, end, "service", service, sizeof(service)),
 	    top_num(doc, end, "port"), up,
 	    top_true(doc, end, "stress") ? "ON" : "off",
-	    top_true(doc, end, "stopping") ? "  STOPPING" : "");
+	    top_true(doc, end, "stopping") ? _("  STOPPING") : "");
 	p = top_find(doc, end, "workers");
 	total = (int)top_num(p, end, "total");
-	printf("workers %d of %.0f: %.0f busy, %.0f idle, %.0f starting, "
-	    "%.0f stopping; %.0f waiting\n", total,
+	printf(_("workers %d of %.0f: %.0f busy, %.0f idle, %.0f starting, "
+	    "%.0f stopping; %.0f waiting\n"), total,
 	    top_num(doc, end, "max_workers"), top_num(p, end, "busy"),
 	    top_num(p, end, "idle"), top_num(p, end, "starting"),
 	    top_num(p, end, "stopping"), top_num(doc, end, "queued"));
 	p = top_find(doc, end, "counters");
-	printf("connections %.1f/s, refusals %.1f/s; accepted %.0f, "
-	    "refused %.0f\n\n", top_num(doc, end, "connections_per_second"),
+	printf(_("connections %.1f/s, refusals %.1f/s; accepted %.0f, "
+	    "refused %.0f\n\n"), top_num(doc, end, "connections_per_second"),
 	    top_num(doc, end, "refusals_per_second"),
 	    top_num(p, end, "accepted"),
 	    top_num(p, end, "refused_per_source") +
@@ -202,7 +203,7 @@ top_draw(const char *doc, int clear)
 	for (p = slots; p != NULL && (p = strchr(p, '{')) != NULL &&
 	    (q = strchr(p, '}')) != NULL; p = q + 1) {
 		if (shown++ == TOP_SLOTS_SHOWN) {
-			printf("... %d more\n", total - TOP_SLOTS_SHOWN);
+			printf(_("... %d more\n"), total - TOP_SLOTS_SHOWN);
 			break;
 		}
 		top_str(p, q, "state", state, sizeof(state));
@@ -215,7 +216,7 @@ top_draw(const char *doc, int clear)
 		    top_num(p, q, "slot"), top_num(p, q, "pid"), state,
 		    top_num(p, q, "requests"), served[0] ? served : "-",
 		    top_true(p, q, "serving") ? (strcmp(client, "-") ?
-		    client : "(hidden)") : "");
+		    client : _("(hidden)")) : "");
 		if (q[1] == ']')
 			break;
 	}
@@ -242,19 +243,19 @@ cmd_top(struct client *c, int argc, char **argv)
 		case 'n':
 			count = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || count < 0)
-				errx(EXIT_USAGE, "top: -n %s: not a count",
+				errx(EXIT_USAGE, _("top: -n %s: not a count"),
 				    optarg);
 			break;
 		default:
-			errx(EXIT_USAGE, "usage: sockbin top [-n count]");
+			client_usage("top [-n count]");
 		}
 	}
 	if (optind != argc + 1)
-		errx(EXIT_USAGE, "usage: sockbin top [-n count]");
+		client_usage("top [-n count]");
 	strlcpy(host, c->cfg.status, sizeof(host));
 	if ((port = strrchr(host, ':')) == NULL || port == host)
-		errx(EXIT_USAGE, "top: status listener '%s' is not HOST:PORT",
-		    c->cfg.status);
+		errx(EXIT_USAGE, _("top: status listener '%s' is not "
+		    "HOST:PORT"), c->cfg.status);
 	*port++ = '\0';
 	if (host[0] == '[' && port[-2] == ']') {
 		port[-2] = '\0';
@@ -269,11 +270,12 @@ cmd_top(struct client *c, int argc, char **argv)
 		code = top_get(host, port, "/status.json", &body, err,
 		    sizeof(err));
 		if (code == -1)
-			errx(n == 0 ? EXIT_NOSERVER : EXIT_LOST, "top: status "
-			    "listener %s: %s", c->cfg.status, err);
+			errx(n == 0 ? EXIT_NOSERVER : EXIT_LOST,
+			    _("top: status listener %s: %s"), c->cfg.status,
+			    err);
 		if (code != 200) {
-			warnx("top: status listener %s: HTTP %d", c->cfg.status,
-			    code);
+			warnx(_("top: status listener %s: HTTP %d"),
+			    c->cfg.status, code);
 			free(body);
 			return EXIT_REFUSED;
 		}
