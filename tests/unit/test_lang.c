@@ -8,7 +8,7 @@
 
 #include <criterion/criterion.h>
 
-#include "daemon/service.h"
+#include "daemon/services/ident.h"
 #include "shared/lang.h"
 #include "shared/utf8.h"
 
