@@ -32,6 +32,9 @@ FILES = sorted(
      "/usr/share/lintian/overrides/sockbin"]
     + ["/usr/share/man/man%s/%s.gz" % (f.rsplit(".", 1)[1], f)
        for f in MANPAGES]
+    # The client's messages (po/LANG.po), compiled.
+    + ["/usr/share/locale/%s/LC_MESSAGES/sockbin.mo" % f[:-len(".po")]
+       for f in os.listdir(os.path.join(ROOT, "po")) if f.endswith(".po")]
     + CONFFILES)
 # Programs `make install` may add under share/sockbin (a client in
 # another language) are packaged as they come.
