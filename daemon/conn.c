@@ -19,15 +19,15 @@ conn_set_guard(const struct conn_guard *g)
 }
 
 void
-conn_open(struct conn *c, int fd, const struct sockaddr *peer,
+conn_open(struct conn *c, int fd, const char *peer, const char *host,
     const char *service, int log_text, const struct config *cfg)
 {
 	memset(c, 0, sizeof(*c));
 	c->fd = fd;
 	c->service = service;
 	c->log_text = log_text;
-	net_addr_str(peer, c->peer, sizeof(c->peer));
-	net_addr_host(peer, c->host, sizeof(c->host));
+	strlcpy(c->peer, peer, sizeof(c->peer));
+	strlcpy(c->host, host, sizeof(c->host));
 	snprintf(c->fields, sizeof(c->fields), "client=%s", c->peer);
 	c->opened_ms = c->last_io_ms = timefmt_mono_ms();
 	c->idle_ms = (uint64_t)cfg->idle_timeout * 1000;

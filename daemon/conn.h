@@ -27,8 +27,9 @@
  * connection must end; a line longer than size - 1 comes cut (its rest
  * skipped if it outgrows inbuf) with line_cut set until the next line. It
  * buffers in the conn: do not mix it with conn_read().
- * conn_open() logs the connect record and conn_close() the disconnect record
- * (reason, duration, bytes). conn_log_recv/sent() log a message's text, or
+ * conn_open() takes the client's address as the worker rendered it ("peer"
+ * with its port, "host" without) and logs the connect record; conn_close()
+ * logs the disconnect record (reason, duration, bytes). conn_log_recv/sent() log a message's text, or
  * only its size when the service keeps text out of the log.
  *
  * The connection knows nothing of the process that serves it: the caller
@@ -111,7 +112,7 @@ struct conn {
 };
 
 void	conn_set_guard(const struct conn_guard *);
-void	conn_open(struct conn *, int fd, const struct sockaddr *peer,
+void	conn_open(struct conn *, int fd, const char *peer, const char *host,
 	    const char *service, int log_text, const struct config *);
 ssize_t	conn_read(struct conn *, void *buf, size_t len);
 int	conn_write(struct conn *, const void *buf, size_t len);

@@ -675,12 +675,11 @@ master_manage(void)
 	/* The pool grows for connections that really wait, not for a
 	 * queue that moves (pool.h). */
 	wait = v;
-	if (v.queued > v.idle) {
+	totals[SB_ACCEPTED] = 0;
+	if (v.queued > v.idle)	/* the sum is read only when it matters */
 		scoreboard_snapshot(&none, 0, totals);
-		wait.queued = pool_confirm_waiting(&demand, v.queued, v.idle,
-		    totals[SB_ACCEPTED], now);
-	} else
-		wait.queued = pool_confirm_waiting(&demand, 0, 0, 0, now);
+	wait.queued = pool_confirm_waiting(&demand, v.queued, v.idle,
+	    totals[SB_ACCEPTED], now);
 	plan = pool_plan(&wait, &lim, fork_tokens);
 	/* Back-off after failures holds new workers back, but never leaves
 	 * the pool with none. */

@@ -309,7 +309,7 @@ worker_serve(int fd, const struct sockaddr *peer, const struct config *cfg)
 		return;
 	}
 	published_in = published_out = 0;
-	conn_open(&c, fd, peer, svc->name, svc->log_text, cfg);
+	conn_open(&c, fd, client, host, svc->name, svc->log_text, cfg);
 	setproctitle("worker %s %s", c.peer, svc->name);
 	svc->serve(&c, cfg);
 	worker_count_end(&c);

@@ -579,9 +579,10 @@ Test(supervise, reload_never_blocks_the_master_on_the_store)
 	cr_assert_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
 	    SQLITE_OK);
 	h_signal(&d, SIGHUP);
-	/* Only the order matters: the TTIN comes after the reload began
-	 * (both at once would be handled in signal-number order). */
-	h_pause_ms(200);
+	/* The TTIN comes once the reload is under way: its store check is a
+	 * child of the master, a fourth beside the three workers. */
+	cr_assert_eq(h_wait_workers(d.pid, 4, H_WAIT_MS), 0,
+	    "no store check running beside the master");
 	h_signal(&d, SIGTTIN);
 	/* The store waits up to 5 s for a writer: the master does not. */
 	cr_assert_eq(h_log_wait(d.log, "pool_resize signal=TTIN", 1, 1500), 0,
